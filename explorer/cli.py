@@ -1,0 +1,210 @@
+"""The headless command line: ``latent-explorer SUB-COMMAND ...``.
+
+Conventions shared by every sub-command (see DESIGN.md): ``--seed`` makes a
+result reproducible, ``--json`` prints one JSON document on stdout and nothing
+else, ``--out`` names what is written (atomically), progress goes to stderr,
+and bad input ends with a non-zero status and one line on stderr naming the
+input and the cause (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+
+class UsageError(Exception):
+    """A bad argument value, reported as one line."""
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}")
+        if v <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return v
+    return parse
+
+
+def _non_negative_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}")
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return v
+
+
+def _shard(text):
+    try:
+        k, n = (int(p) for p in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K/N such as 0/4, got {text!r}")
+    if n < 1 or not 0 <= k < n:
+        raise argparse.ArgumentTypeError(f"need 0 <= K < N, got {text}")
+    return k, n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="latent-explorer", description="Look inside generative models (VAE, GAN, diffusion).")
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    d = sub.add_parser("dataset", help="write a dataset as PNGs plus labels.csv",
+                       description="Write toyfaces or digits as PNG files plus labels.csv (file, then one 0/1 column per attribute or the label).")
+    d.add_argument("name", choices=["toyfaces", "digits"])
+    d.add_argument("--n", type=_non_negative_int, default=1000, help="number of images (toyfaces; default 1000)")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--size", type=int, default=64, help="image side in pixels (toyfaces; default 64)")
+    d.add_argument("--out", type=Path, required=True, help="folder to write")
+    d.add_argument("--json", action="store_true")
+
+    t = sub.add_parser("train", help="train a model and write a .safetensors checkpoint plus a sample grid",
+                       description="Train a VAE, DCGAN, pixel DDPM, latent diffusion model or attribute classifier.")
+    t.add_argument("family", choices=["vae", "gan", "ddpm", "ldm", "classifier"])
+    t.add_argument("--data", default="toyfaces", help="toyfaces, digits, or a folder of images (sub-folders are labels)")
+    t.add_argument("--out", type=Path, required=True, help="checkpoint to write (.safetensors)")
+    t.add_argument("--epochs", type=_positive(int), default=10)
+    t.add_argument("--batch-size", type=_positive(int), default=64)
+    t.add_argument("--lr", type=_positive(float), default=None, help="learning rate (family default if omitted)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--n", type=_positive(int), default=20000, help="toyfaces images to train on")
+    t.add_argument("--size", type=_positive(int), default=32, help="image side for toyfaces/folders (default 32)")
+    t.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
+    t.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    t.add_argument("--half", action="store_true", help="store fp16 weights without optimizer state (for shipping)")
+    t.add_argument("--name", default=None, help="model name recorded in the checkpoint")
+    t.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
+    t.add_argument("--latent-dim", type=_positive(int), default=32, help="VAE: latent dimensions")
+    t.add_argument("--nz", type=_positive(int), default=100, help="GAN: latent dimensions")
+    t.add_argument("--loss", choices=["ns", "wgan-gp"], default="ns", help="GAN: non-saturating (default) or WGAN-GP")
+    t.add_argument("--width", type=_positive(int), default=None, help="base channel width of the network")
+    t.add_argument("--vae", type=Path, default=None, help="LDM: the trained VAE whose latent space to diffuse in")
+    t.add_argument("--sampling-steps", type=_positive(int), default=50, help="diffusion: DDIM steps used to decode")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("sample", help="decode prior samples to PNGs plus metadata.jsonl",
+                       description="Decode N prior samples; latent i depends only on (seed, i), so shards of a run add up to the whole run.")
+    s.add_argument("checkpoint")
+    s.add_argument("--n", type=_positive(int), default=16)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", type=Path, required=True, help="folder to write")
+    s.add_argument("--shard", type=_shard, default=(0, 1), metavar="K/N", help="write only shard K of N (indices i with i %% N == K)")
+    s.add_argument("--batch-size", type=_positive(int), default=64)
+    s.add_argument("--steps", type=_positive(int), default=None, help="diffusion: DDIM steps (default: the checkpoint's)")
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--json", action="store_true")
+
+    e = sub.add_parser("evaluate", help="classifier-based quality figures of a generative checkpoint",
+                       description="Realism, mode coverage, Fréchet distance of classifier features and the headline arithmetic.")
+    e.add_argument("checkpoint")
+    e.add_argument("--classifier", default=None, help="classifier checkpoint (default: the bundled one for the dataset)")
+    e.add_argument("--n", type=_positive(int), default=1000, help="samples to score (default 1000)")
+    e.add_argument("--draws", type=_positive(int), default=100, help="arithmetic draws (default 100)")
+    e.add_argument("--exemplars", type=_positive(int), default=3, help="exemplars per concept (default 3)")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--device", default="cpu")
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from models.errors import LatentExplorerError
+
+    try:
+        return COMMANDS[args.command](args, argv)
+    except (LatentExplorerError, UsageError, ValueError, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"latent-explorer {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"latent-explorer {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _emit(args, document: dict, human: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(document, indent=2))
+    else:
+        print(human)
+
+
+def cmd_dataset(args, argv) -> int:
+    from explorer.commands.dataset import write_dataset
+
+    doc = write_dataset(args.name, args.out, n=args.n, seed=args.seed, size=args.size, progress=not args.json)
+    _emit(args, doc, f"wrote {doc['count']} images and {doc['labels']} to {args.out}")
+    return 0
+
+
+def cmd_train(args, argv) -> int:
+    from models.contract import best_device
+    from models.training.common import TrainOptions
+
+    extra = {"beta": args.beta, "latent_dim": args.latent_dim, "nz": args.nz, "loss": args.loss,
+             "sampling_steps": args.sampling_steps}
+    if args.width:
+        extra["width"] = args.width
+    if args.vae:
+        extra["vae"] = str(args.vae)
+    opts = TrainOptions(
+        data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+        n=args.n, size=args.size, device=args.device or str(best_device()), resume=args.resume, half=args.half,
+        name=args.name, command="latent-explorer " + shlex.join(argv), extra=extra,
+        log=lambda m: print(m, file=sys.stderr, flush=True), progress=not args.quiet,
+    )
+    if args.out.suffix != ".safetensors":
+        raise UsageError(f"--out {args.out}: checkpoints are written as .safetensors files")
+    from models.training.classifier import train_classifier
+    from models.training.diffusion import train_ddpm, train_ldm
+    from models.training.gan import train_gan
+    from models.training.vae import train_vae
+
+    trainer = {"vae": train_vae, "gan": train_gan, "ddpm": train_ddpm, "ldm": train_ldm, "classifier": train_classifier}
+    out = trainer[args.family](opts)
+    print(f"wrote {out} and {out.with_suffix('.png')}")
+    return 0
+
+
+def cmd_sample(args, argv) -> int:
+    from explorer.commands.sample import sample_to_folder
+
+    doc = sample_to_folder(args.checkpoint, args.out, n=args.n, seed=args.seed, shard=args.shard,
+                           batch_size=args.batch_size, steps=args.steps, device=args.device, progress=not args.json)
+    _emit(args, doc, f"wrote {doc['count']} images and metadata.jsonl to {args.out}")
+    return 0
+
+
+def cmd_evaluate(args, argv) -> int:
+    from explorer.commands.evaluate import evaluate_checkpoint, format_report
+
+    report = evaluate_checkpoint(args.checkpoint, classifier=args.classifier, n=args.n, draws=args.draws,
+                                 exemplars=args.exemplars, seed=args.seed, device=args.device, progress=not args.json)
+    if args.out:
+        from models.checkpoint import atomic_write_bytes
+
+        atomic_write_bytes(args.out, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))
+    _emit(args, report, format_report(report))
+    return 0
+
+
+COMMANDS = {"dataset": cmd_dataset, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

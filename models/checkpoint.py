@@ -1,0 +1,143 @@
+"""The native checkpoint format: one ``.safetensors`` file.
+
+The file's header metadata holds the configuration as JSON under the key
+``latent_explorer``: family, architecture hyper-parameters, image size, latent
+shape, dataset, attribute names, training record and format version. Reading
+never unpickles anything, and every problem becomes a :class:`CheckpointError`
+that names the file and the cause.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from models.errors import CheckpointError
+
+FORMAT_VERSION = 1
+META_KEY = "latent_explorer"
+FAMILIES = ("vae", "gan", "diffusion", "classifier")
+REQUIRED_KEYS = ("format_version", "family", "architecture", "image_size", "channels")
+
+
+def atomic_write_bytes(path: str | Path, write) -> None:
+    """Call ``write(tmp_path)`` then move the result over ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], config: dict[str, Any], half: bool = False) -> None:
+    """Write tensors and config atomically. ``half`` stores floats as fp16."""
+    from safetensors.torch import save_file
+
+    config = {"format_version": FORMAT_VERSION, **config}
+    out = {}
+    for k, t in tensors.items():
+        t = t.detach().cpu()
+        if half and t.is_floating_point():
+            t = t.half()
+        out[k] = t.contiguous()
+    atomic_write_bytes(path, lambda tmp: save_file(out, tmp, metadata={META_KEY: json.dumps(config)}))
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """Read and validate only the configuration of a checkpoint."""
+    return _open(Path(path))[0]
+
+
+def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Read a native checkpoint: (config, tensors as float32 on the CPU)."""
+    path = Path(path)
+    config, keys = _open(path)
+    from safetensors import safe_open
+
+    tensors = {}
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            for k in keys:
+                t = f.get_tensor(k)
+                tensors[k] = t.float() if t.is_floating_point() else t
+    except Exception as exc:  # safetensors raises several types for a damaged body
+        raise CheckpointError(f"{path}: tensor data is damaged or truncated ({exc})") from exc
+    return config, tensors
+
+
+def _open(path: Path) -> tuple[dict[str, Any], list[str]]:
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such file")
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder, not a .safetensors checkpoint")
+    size = path.stat().st_size
+    if size == 0:
+        raise CheckpointError(f"{path}: the file is empty")
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+            keys = list(f.keys())
+    except Exception as exc:
+        raise CheckpointError(f"{path}: not a valid safetensors file, or truncated ({exc})") from exc
+    raw = metadata.get(META_KEY)
+    if raw is None:
+        raise CheckpointError(f"{path}: no '{META_KEY}' configuration in the header metadata")
+    try:
+        config = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path}: the configuration in the header is not valid JSON ({exc})") from exc
+    validate_config(config, path)
+    return config, keys
+
+
+def validate_config(config: Any, path: Path | str) -> None:
+    """Check the configuration's shape; raise CheckpointError naming the problem."""
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{path}: the configuration is not a JSON object")
+    missing = [k for k in REQUIRED_KEYS if k not in config]
+    if missing:
+        raise CheckpointError(f"{path}: the configuration lacks {', '.join(missing)}")
+    if config["format_version"] != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: format version {config['format_version']!r} is not supported (this build reads {FORMAT_VERSION})"
+        )
+    if config["family"] not in FAMILIES:
+        raise CheckpointError(f"{path}: unknown family {config['family']!r} (known: {', '.join(FAMILIES)})")
+    if not isinstance(config["architecture"], dict):
+        raise CheckpointError(f"{path}: 'architecture' must be a JSON object")
+    for key in ("image_size", "channels"):
+        if not isinstance(config[key], int) or config[key] <= 0:
+            raise CheckpointError(f"{path}: '{key}' must be a positive integer, got {config[key]!r}")
+
+
+def load_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str, path: Path | str) -> None:
+    """Load ``prefix.*`` tensors into ``module``, checking names and shapes first."""
+    expected = module.state_dict()
+    given = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    missing = sorted(set(expected) - set(given))
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise CheckpointError(f"{path}: missing tensors {', '.join(prefix + m for m in missing[:3])}{more}")
+    for k, t in expected.items():
+        if tuple(given[k].shape) != tuple(t.shape):
+            raise CheckpointError(
+                f"{path}: tensor {prefix}{k} has shape {tuple(given[k].shape)}, the architecture needs {tuple(t.shape)}"
+            )
+    module.load_state_dict({k: given[k].to(t.dtype) for k, t in expected.items()})
+
+
+def module_tensors(module: torch.nn.Module, prefix: str) -> dict[str, torch.Tensor]:
+    """A module's state dict with every key under ``prefix``."""
+    return {prefix + k: v for k, v in module.state_dict().items()}

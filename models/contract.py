@@ -1,0 +1,131 @@
+"""The LatentModel contract: the one interface every generative family wears.
+
+A view never asks which family it holds. It asks the model what its latent is
+(shape, prior, natural walk), to decode latents into uint8 images, to encode
+images where the family can, and for its metadata.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model says about itself."""
+
+    name: str
+    family: str  # "vae", "gan", "diffusion"
+    image_size: int
+    channels: int
+    latent_shape: tuple[int, ...]
+    prior: str = "gaussian"
+    walk: str = "slerp"  # the natural interpolation: slerp for Gaussian priors
+    dataset: str = ""
+    attributes: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    provenance: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+
+
+def prior_latents(shape: Sequence[int], seed: int, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Standard-normal latents where entry ``i`` depends only on ``(seed, i)``.
+
+    Because each latent has its own generator seeded by the pair, any subset
+    of indices (a shard of a larger run) gets exactly the latents the full run
+    would have given them.
+    """
+    shape = tuple(int(s) for s in shape)
+    out = np.empty((len(indices), *shape), np.float32)
+    for j, i in enumerate(indices):
+        out[j] = np.random.default_rng([int(seed), int(i)]).standard_normal(shape, dtype=np.float32)
+    return out
+
+
+class LatentModel(ABC):
+    """Base class of every generative family.
+
+    Subclasses set ``info`` and implement :meth:`_decode_batch` (and
+    :meth:`_encode_batch` where the family can encode).
+    """
+
+    info: ModelInfo
+    can_encode: bool = False
+    encode_is_slow: bool = False
+
+    def __init__(self) -> None:
+        self.device = torch.device("cpu")
+
+    # -- latent -------------------------------------------------------------
+    @property
+    def latent_shape(self) -> tuple[int, ...]:
+        return self.info.latent_shape
+
+    def sample_latents(self, seed: int, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Prior samples; latent ``i`` depends only on ``(seed, i)``."""
+        return prior_latents(self.latent_shape, seed, indices)
+
+    # -- decode / encode ----------------------------------------------------
+    def decode(self, latents: np.ndarray, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        """Latents (n, *latent_shape) → uint8 images (n, h, w, c), without grad."""
+        latents = np.asarray(latents, np.float32)
+        if latents.shape[1:] != self.latent_shape:
+            raise ValueError(f"{self.info.name}: latents of shape {latents.shape[1:]} given, the model takes {self.latent_shape}")
+        out = np.empty((len(latents), self.info.image_size, self.info.image_size, self.info.channels), np.uint8)
+        with torch.inference_mode():
+            for start in range(0, len(latents), batch_size):
+                z = torch.from_numpy(latents[start:start + batch_size]).to(self.device)
+                out[start:start + len(z)] = self._decode_batch(z)
+                if progress is not None:
+                    progress(min(start + batch_size, len(latents)), len(latents))
+        return out
+
+    def encode(self, images: np.ndarray, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        """uint8 images (n, h, w, c) → latents (n, *latent_shape)."""
+        if not self.can_encode:
+            raise NotImplementedError(f"{self.info.name}: a {self.info.family} model has no encoder")
+        images = np.asarray(images)
+        expected = (self.info.image_size, self.info.image_size, self.info.channels)
+        if images.shape[1:] != expected:
+            raise ValueError(f"{self.info.name}: images of shape {images.shape[1:]} given, the model takes {expected}")
+        out = np.empty((len(images), *self.latent_shape), np.float32)
+        for start in range(0, len(images), batch_size):
+            out[start:start + batch_size] = self._encode_batch(images[start:start + batch_size])
+            if progress is not None:
+                progress(min(start + batch_size, len(images)), len(images))
+        return out
+
+    @abstractmethod
+    def _decode_batch(self, z: torch.Tensor) -> np.ndarray:
+        """One batch of latents on ``self.device`` → uint8 images."""
+
+    def _encode_batch(self, images: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # -- device -------------------------------------------------------------
+    def modules(self) -> list[torch.nn.Module]:
+        """The torch modules this model runs (moved by :meth:`to`)."""
+        return []
+
+    def to(self, device: torch.device | str) -> "LatentModel":
+        self.device = torch.device(device)
+        for m in self.modules():
+            m.to(self.device).eval()
+        return self
+
+
+def best_device() -> torch.device:
+    """CUDA when present, else Apple's MPS, else the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")

@@ -1,0 +1,1 @@
+"""Training loops for every family, shared by ``latent-explorer train``."""

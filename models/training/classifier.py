@@ -1,0 +1,82 @@
+"""Train the attribute classifier (sigmoid per attribute, or softmax over labels)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from models.data import load_dataset
+from models.imaging import image_grid, save_png, to_tensor
+from models.nets import build_net
+from models.training.common import Run, TrainOptions, dataset_config, images_on_device, load_training_data, upscale
+
+
+def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Small random shifts, so the classifier does not key on exact pixel positions."""
+    dx, dy = (int(v) for v in torch.randint(-2, 3, (2,), generator=gen))
+    return torch.roll(x, shifts=(dy, dx), dims=(2, 3))
+
+
+def _validation_set(opts: TrainOptions, ds):
+    """Held-out data: a different toyfaces seed, or every fifth image of a fixed set."""
+    if opts.data == "toyfaces":
+        return load_dataset("toyfaces", n=2000, seed=opts.seed + 7919, size=opts.size), None
+    idx = np.arange(len(ds))
+    return ds, (idx % 5 == 0)
+
+
+def train_classifier(opts: TrainOptions):
+    ds = load_training_data(opts)
+    val, val_mask = _validation_set(opts, ds)
+    train_idx = np.flatnonzero(~val_mask) if val_mask is not None else np.arange(len(ds))
+    multilabel = bool(ds.attribute_names)
+    arch = {"type": "AttributeCNN", "channels": ds.channels, "outputs": len(ds.target_names()),
+            "width": int(opts.extra.get("width", 32))}
+    torch.manual_seed(opts.seed)
+    net = build_net(arch).to(opts.device)
+    opt = torch.optim.Adam(net.parameters(), lr=opts.lr or 1e-3)
+    run = Run(opts, "classifier", {"architecture": arch, **dataset_config(ds)})
+    run.register({"classifier": net}, {"classifier": opt})
+    x_all = images_on_device(ds, opts.device)[train_idx]
+    y_all = torch.from_numpy(ds.targets()[train_idx]).to(opts.device)
+    gen = torch.Generator().manual_seed(opts.seed)
+    loss_fn = nn.BCEWithLogitsLoss() if multilabel else nn.CrossEntropyLoss()
+    for epoch in run.epochs():
+        net.train()
+        total = count = 0.0
+        for idx in run.batches(len(x_all), epoch):
+            x, y = _augment(x_all[idx], gen), y_all[idx]
+            logits = net(x)
+            loss = loss_fn(logits, y) if multilabel else loss_fn(logits, y.argmax(1))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total, count = total + loss.item(), count + 1
+        net.eval()
+        acc = _accuracy(net, val, val_mask, multilabel, opts.device)
+        run.metrics = {"validation_accuracy": acc}
+        run.log_epoch(epoch, loss=total / count, **{f"acc_{k}": v for k, v in acc.items()})
+    run.save(opts.epochs)
+    _write_grid(net, val, opts)
+    return opts.out
+
+
+@torch.no_grad()
+def _accuracy(net, val, mask, multilabel, device) -> dict[str, float]:
+    images = val.images if mask is None else val.images[mask]
+    targets = val.targets() if mask is None else val.targets()[mask]
+    logits = torch.cat([net(to_tensor(images[i:i + 512], device)) for i in range(0, len(images), 512)]).cpu()
+    if multilabel:
+        pred = (logits > 0).numpy()
+        return {n: float((pred[:, j] == (targets[:, j] > 0.5)).mean()) for j, n in enumerate(val.attribute_names)}
+    return {"all": float((logits.argmax(1).numpy() == targets.argmax(1)).mean())}
+
+
+@torch.no_grad()
+def _write_grid(net, val, opts) -> None:
+    """One row per attribute or label: the held-out images it scores highest."""
+    x = to_tensor(val.images[:2000], opts.device)
+    logits = net(x).cpu().numpy()
+    rows = [val.images[:2000][np.argsort(-logits[:, j])[:8]] for j in range(logits.shape[1])]
+    save_png(opts.out.with_suffix(".png"), upscale(image_grid(np.concatenate(rows), cols=8)))
