@@ -100,7 +100,7 @@ def render(f: dict[str, np.ndarray], size: int) -> np.ndarray:
     hair = np.clip(_HAIR_COLOURS[f["hair"]] + f["hair_jitter"], 0, 1)
     beard_col = hair * 0.7
     dark = np.tile(np.array([0.06, 0.06, 0.08], np.float32), (n, 1))
-    lips = np.clip(skin * np.array([0.75, 0.35, 0.35], np.float32), 0, 1)
+    lips = np.clip(skin * np.array([0.55, 0.2, 0.2], np.float32), 0, 1)
 
     img = np.empty((n, s, s, 3), np.float32)
     img[:] = f["background"][:, None, None, :]
@@ -139,8 +139,9 @@ def render(f: dict[str, np.ndarray], size: int) -> np.ndarray:
     _paint(img, nose, skin * 0.85)
 
     mouth_y = cy + 0.3 * b
-    r = np.sqrt((u - feat_x) ** 2 + (v - (mouth_y - 0.16)) ** 2)
-    smile = (r >= 0.16) & (r <= 0.225) & (v >= mouth_y - 0.05) & (np.abs(u - feat_x) <= 0.19 * sc)
+    # Smiling: an open D-shaped grin; neutral: a short closed line.
+    r = np.sqrt(((u - feat_x) / 1.1) ** 2 + (v - (mouth_y - 0.04)) ** 2)
+    smile = (r <= 0.2 * sc) & (v >= mouth_y - 0.04)
     neutral = (np.abs(u - feat_x) <= 0.12 * sc) & (np.abs(v - (mouth_y + 0.04)) <= 0.028)
     mouth = np.where(f["smiling"][:, None, None], smile, neutral)
     _paint(img, mouth, lips)

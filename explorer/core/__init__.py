@@ -1,0 +1,1 @@
+"""The numpy-only core: no Qt, no torch (see DESIGN.md)."""

@@ -1,0 +1,24 @@
+"""Shared fixtures. Qt runs offscreen; models are tiny and made here."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _few_threads():
+    import torch
+
+    torch.set_num_threads(1)
+
+
+@pytest.fixture
+def tiny_checkpoints(tmp_path_factory):
+    """Random-weight native checkpoints of every family (16×16 toyfaces)."""
+    from tests.models.factories import make_all
+
+    return make_all(tmp_path_factory.mktemp("ckpt"))
