@@ -1,0 +1,103 @@
+"""The headless commands, driven as a user or a script would."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explorer.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    """The real command in a fresh process, as a script would call it."""
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+
+
+def test_dataset_writes_pngs_and_labels_csv(tmp_path, capsys):
+    assert main(["dataset", "toyfaces", "--n", "12", "--seed", "5", "--size", "32", "--out", str(tmp_path), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["count"] == 12
+    rows = list(csv.reader((tmp_path / "labels.csv").open()))
+    assert rows[0] == ["file", "male", "glasses", "smiling", "hat", "beard"]
+    assert len(rows) == 13 and all(v in ("0", "1") for r in rows[1:] for v in r[1:])
+    from models.data.toyfaces import make_toyfaces
+
+    images, attrs = make_toyfaces(12, seed=5, size=32)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / rows[3][0])), images[2])
+    assert [int(v) for v in rows[3][1:]] == list(attrs[2].astype(int))
+
+
+def test_dataset_digits_labels(tmp_path, capsys):
+    assert main(["dataset", "digits", "--out", str(tmp_path), "--json"]) == 0
+    rows = list(csv.reader((tmp_path / "labels.csv").open()))
+    assert rows[0] == ["file", "label"] and len(rows) == 1798
+    assert np.asarray(Image.open(tmp_path / "000000.png")).shape == (32, 32)
+
+
+@pytest.mark.parametrize("family", ["vae", "gan", "ldm", "ddpm"])
+def test_sample_is_byte_identical_and_shards_add_up(tiny_checkpoints, tmp_path, family, capsys):
+    ckpt = str(tiny_checkpoints[family])
+    full, again = tmp_path / "full", tmp_path / "again"
+    assert main(["sample", ckpt, "--n", "7", "--seed", "3", "--batch-size", "2", "--out", str(full), "--json"]) == 0
+    assert main(["sample", ckpt, "--n", "7", "--seed", "3", "--batch-size", "2", "--out", str(again), "--json"]) == 0
+    files = sorted(p.name for p in full.iterdir())
+    assert files == sorted(p.name for p in again.iterdir()) and len(files) == 8
+    for name in files:
+        assert (full / name).read_bytes() == (again / name).read_bytes()
+    shard_lines = []
+    for k in range(3):
+        part = tmp_path / f"part{k}"
+        assert main(["sample", ckpt, "--n", "7", "--seed", "3", "--batch-size", "2", "--shard", f"{k}/3", "--out", str(part), "--json"]) == 0
+        for png in part.glob("*.png"):
+            assert png.read_bytes() == (full / png.name).read_bytes()
+        shard_lines += (part / "metadata.jsonl").read_text().splitlines()
+    full_lines = (full / "metadata.jsonl").read_text().splitlines()
+    assert sorted(shard_lines, key=lambda l: json.loads(l)["index"]) == full_lines
+    rec = json.loads(full_lines[4])
+    assert rec["file"] == "000004.png" and rec["seed"] == 3 and rec["index"] == 4
+    assert len(rec["sha256"]) == 64 and rec["model"] == family
+    from models.contract import prior_latents
+
+    shape = tuple(rec["latent_shape"])
+    assert np.allclose(np.asarray(rec["latent"], np.float32).reshape(shape), prior_latents(shape, 3, [4])[0])
+
+
+def test_bad_checkpoint_gives_one_line_and_nonzero_exit(tmp_path):
+    bad = tmp_path / "junk.safetensors"
+    bad.write_bytes(b"\x00" * 100)
+    res = run_cli("sample", str(bad), "--n", "2", "--out", str(tmp_path / "o"))
+    assert res.returncode != 0
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(bad) in lines[0] and "Traceback" not in res.stderr
+    assert res.stdout == ""
+
+
+def test_absurd_parameters_are_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["sample", "x", "--n", "-3", "--out", str(tmp_path)])
+    assert info.value.code == 2
+    assert "--n" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["sample", "x", "--n", "3", "--shard", "4/2", "--out", str(tmp_path)])
+
+
+def test_sample_refuses_a_classifier(tiny_checkpoints, tmp_path, capsys):
+    assert main(["sample", str(tiny_checkpoints["classifier"]), "--out", str(tmp_path)]) == 2
+    assert "no latent space" in capsys.readouterr().err
+
+
+def test_unwritable_output_is_reported(tiny_checkpoints, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["sample", str(tiny_checkpoints["vae"]), "--n", "1", "--out", str(blocker / "sub")]) == 2
+    assert str(blocker) in capsys.readouterr().err
