@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--device", default="cpu")
     e.add_argument("--json", action="store_true")
     e.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
+    e.add_argument("--card", type=Path, default=None, help="write a Markdown model card with the figures here")
     return p
 
 
@@ -199,6 +200,13 @@ def cmd_evaluate(args, argv) -> int:
         from models.checkpoint import atomic_write_bytes
 
         atomic_write_bytes(args.out, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))
+    if args.card:
+        from models.checkpoint import atomic_write_bytes, read_config
+        from models.model_card import render_card
+
+        ckpt = Path(report["checkpoint"])
+        card = render_card(read_config(ckpt), report, ckpt)
+        atomic_write_bytes(args.card, lambda tmp: Path(tmp).write_text(card))
     _emit(args, report, format_report(report))
     return 0
 

@@ -101,3 +101,24 @@ def test_unwritable_output_is_reported(tiny_checkpoints, tmp_path, capsys):
     blocker.write_text("x")
     assert main(["sample", str(tiny_checkpoints["vae"]), "--n", "1", "--out", str(blocker / "sub")]) == 2
     assert str(blocker) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("family", ["vae", "gan"])
+def test_evaluate_reports_every_figure(tiny_checkpoints, tmp_path, family, capsys):
+    card = tmp_path / "card.md"
+    assert main(["evaluate", str(tiny_checkpoints[family]), "--classifier", str(tiny_checkpoints["classifier"]),
+                 "--n", "40", "--draws", "4", "--json", "--card", str(card)]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert 0 <= r["realism"]["decisive_fraction"] <= 1
+    assert set(r["mode_coverage"]["sample_frequencies"]) == {"male", "glasses", "smiling", "hat", "beard"}
+    assert r["frechet"]["samples_vs_real"] >= 0 and r["frechet"]["n_real"] == 40
+    assert r["arithmetic"]["expression"] == "glasses_man - man + woman"
+    if family == "vae":  # encoded real images with true labels: every concept is populated
+        assert r["arithmetic"]["draws"] == 4 and 0 <= r["arithmetic"]["success_rate"] <= 1
+    text = card.read_text()
+    assert "## Quality" in text and "realism" in text
+
+
+def test_evaluate_needs_a_matching_classifier(tiny_checkpoints, tmp_path, capsys):
+    assert main(["evaluate", str(tiny_checkpoints["vae"]), "--classifier", str(tiny_checkpoints["gan"]), "--n", "4"]) == 2
+    assert "not a classifier" in capsys.readouterr().err

@@ -1,0 +1,84 @@
+"""Markdown model cards: data, architecture, training record, quality figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def render_card(config: dict[str, Any], report: dict[str, Any] | None, checkpoint: Path, extra: str = "") -> str:
+    """A model card for ``checkpoint`` from its config and an evaluation report."""
+    tr = config.get("training", {})
+    lines = [f"# {config.get('name', checkpoint.stem)}", ""]
+    lines += [
+        f"- **File**: `{checkpoint.name}` ({checkpoint.stat().st_size / 1e6:.1f} MB, fp16 safetensors)",
+        f"- **Family**: {config['family']}" + (f" ({config['variant']} diffusion)" if config.get("variant") else ""),
+        f"- **Data**: {config.get('dataset')} — {json.dumps(config.get('dataset_spec', {}))}",
+        f"- **Images**: {config['image_size']}×{config['image_size']}, {config['channels']} channel(s)",
+    ]
+    names = config.get("attributes") or config.get("labels")
+    if names:
+        lines.append(f"- **{'Attributes' if config.get('attributes') else 'Labels'}**: {', '.join(names)}")
+    lines += [
+        f"- **Training**: {tr.get('epochs')} epochs, {tr.get('steps')} steps of batch {tr.get('batch_size')}, "
+        f"{tr.get('seconds', 0) / 60:.1f} min on {tr.get('device')}, seed {tr.get('seed')}",
+        f"- **Command**: `{tr.get('command', '')}`",
+        "",
+        "## Architecture",
+        "",
+        "```json",
+        json.dumps(config["architecture"], indent=2),
+        "```",
+        "",
+    ]
+    hist = tr.get("history", [])
+    if hist:
+        lines += ["## Loss per epoch (last 5)", "", "| " + " | ".join(hist[-1]) + " |", "|" + "---|" * len(hist[-1])]
+        lines += ["| " + " | ".join(str(v) for v in h.values()) + " |" for h in hist[-5:]]
+        lines.append("")
+    if "validation_accuracy" in tr:
+        lines += ["## Held-out accuracy", ""]
+        lines += [f"- {k}: {v:.4f}" for k, v in tr["validation_accuracy"].items()]
+        lines.append("")
+    if report:
+        lines += _quality(report)
+    if extra:
+        lines += [extra, ""]
+    grid = checkpoint.with_suffix(".png")
+    if grid.exists():
+        what = "Highest-scoring held-out images per attribute (one row each)" if config["family"] == "classifier" \
+            else "Prior samples, seed 0"
+        lines += ["## Samples", "", f"{what}:", "", f"![samples]({grid.name})", ""]
+    return "\n".join(lines)
+
+
+def _quality(r: dict[str, Any]) -> list[str]:
+    ok = {True: "pass", False: "**fail**"}
+    re, mc, fr = r["realism"], r["mode_coverage"], r["frechet"]
+    out = [
+        "## Quality",
+        "",
+        f"Measured with `latent-explorer evaluate {Path(r['checkpoint']).name} --json` "
+        f"({r['n']} samples, seed {r['seed']}, classifier `{Path(r['classifier']).name}`).",
+        "",
+        "| figure | value | bar | |",
+        "|---|---|---|---|",
+        f"| realism: classifier decisive ({re['rule']}) | {re['decisive_fraction']:.1%} | ≥ {re['threshold']:.0%} | {ok[re['pass']]} |",
+    ]
+    if mc["max_abs_difference"] is not None:
+        out.append(f"| mode coverage: max \\|sample − training\\| frequency | {mc['max_abs_difference']:.3f} | ≤ {mc['tolerance']} | {ok[mc['pass']]} |")
+    out.append(f"| Fréchet distance, samples vs {fr['n_real']} held-out real | {fr['samples_vs_real']:.3f} | (floor below) | |")
+    out.append(f"| Fréchet distance, real vs real (floor) | {fr['real_vs_real']:.3f} | | |")
+    a = r.get("arithmetic")
+    if a and "error" not in a:
+        out.append(f"| arithmetic `{a['expression']}` → glasses & not male | {a['success_rate']:.0%} of {a['draws']} draws "
+                   f"({a['exemplars']} exemplars each) | ≥ {a['threshold']:.0%} | {ok[a['pass']]} |")
+    out.append("")
+    if mc["max_abs_difference"] is not None:
+        out += ["Attribute frequencies:", "", "| attribute | samples | training |", "|---|---|---|"]
+        out += [f"| {k} | {v:.3f} | {mc['training_frequencies'].get(k, float('nan')):.3f} |" for k, v in mc["sample_frequencies"].items()]
+        out.append("")
+    if a and "error" not in a:
+        out += [f"Arithmetic bank: {a['bank']}; concepts {json.dumps(a['concepts'])}.", ""]
+    return out
