@@ -1,8 +1,9 @@
-"""``python main.py [ARGS]`` does what the ``latent-explorer`` command does."""
+"""``python main.py [CHECKPOINT]`` opens the window, like ``latent-explorer``;
+``python main.py COMMAND ...`` runs a headless command."""
 
 import sys
 
-from explorer.cli import main
+from explorer.app import main
 
 if __name__ == "__main__":
     sys.exit(main())

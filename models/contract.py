@@ -81,7 +81,7 @@ class LatentModel(ABC):
         out = np.empty((len(latents), self.info.image_size, self.info.image_size, self.info.channels), np.uint8)
         with torch.inference_mode():
             for start in range(0, len(latents), batch_size):
-                z = torch.from_numpy(latents[start:start + batch_size]).to(self.device)
+                z = torch.from_numpy(latents[start:start + batch_size].copy()).to(self.device)
                 out[start:start + len(z)] = self._decode_batch(z)
                 if progress is not None:
                     progress(min(start + batch_size, len(latents)), len(latents))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torch import nn
@@ -42,7 +44,11 @@ def train_classifier(opts: TrainOptions):
     y_all = torch.from_numpy(ds.targets()[train_idx]).to(opts.device)
     gen = torch.Generator().manual_seed(opts.seed)
     loss_fn = nn.BCEWithLogitsLoss() if multilabel else nn.CrossEntropyLoss()
+    base_lr = opts.lr or 1e-3
     for epoch in run.epochs():
+        # Cosine decay, computed from the epoch so a resumed run matches a straight one.
+        for group in opt.param_groups:
+            group["lr"] = base_lr * 0.5 * (1 + math.cos(math.pi * epoch / opts.epochs))
         net.train()
         total = count = 0.0
         for idx in run.batches(len(x_all), epoch):

@@ -1,0 +1,72 @@
+"""The latent bank: the set of latent codes laid out in the scatter view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class LatentBank:
+    """Latent codes with what is known about each.
+
+    Attributes
+    ----------
+    latents : ndarray of float32, shape (n, d)
+        Flattened latent codes (``latent_shape`` restores them).
+    latent_shape : tuple of int
+    source : str
+        How the codes were made, e.g. ``"encoded toyfaces images"``.
+    seeds : ndarray of int64, shape (n,)
+        The prior seed of each code, or -1 for encoded images.
+    indices : ndarray of int64, shape (n,)
+        The index within its seed (prior samples) or data set (encodings).
+    attributes : dict of str → ndarray (n,)
+        Binary attributes as 0/1 or probabilities in [0, 1].
+    labels : ndarray of int64 (n,) or None, with ``label_names``
+        A categorical label per code (digits, folder classes).
+    thumbnails : ndarray of uint8 (n, h, w, c) or None
+        Each code decoded, for hover tooltips.
+    """
+
+    latents: np.ndarray
+    latent_shape: tuple[int, ...]
+    source: str
+    seeds: np.ndarray
+    indices: np.ndarray
+    attributes: dict[str, np.ndarray] = field(default_factory=dict)
+    labels: np.ndarray | None = None
+    label_names: tuple[str, ...] = ()
+    thumbnails: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.latents)
+        for name, col in self.attributes.items():
+            if len(col) != n:
+                raise ValueError(f"attribute {name!r} has {len(col)} values for {n} latents")
+        if self.labels is not None and len(self.labels) != n:
+            raise ValueError(f"{len(self.labels)} labels for {n} latents")
+
+    def __len__(self) -> int:
+        return len(self.latents)
+
+    def latent(self, i: int) -> np.ndarray:
+        """Code ``i`` in the model's latent shape."""
+        return self.latents[i].reshape(self.latent_shape)
+
+    def norms(self) -> np.ndarray:
+        return np.linalg.norm(self.latents, axis=1)
+
+    def colour_fields(self) -> list[str]:
+        """Names a user can colour by: ``label`` first if present, then attributes."""
+        return (["label"] if self.labels is not None else []) + list(self.attributes)
+
+    def describe(self, i: int) -> dict:
+        """What the preview shows about code ``i``."""
+        info = {"id": int(i), "index": int(self.indices[i]), "seed": int(self.seeds[i]),
+                "norm": float(np.linalg.norm(self.latents[i]))}
+        if self.labels is not None:
+            info["label"] = self.label_names[self.labels[i]]
+        info["attributes"] = {k: float(v[i]) for k, v in self.attributes.items()}
+        return info

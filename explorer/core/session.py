@@ -1,0 +1,54 @@
+"""What the window is showing: the bank, its layout, colouring and selection.
+
+Plain Python, no Qt: widgets render from this and write user actions into it,
+never the other way round.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from explorer.core.colouring import Colouring, colour_by
+from explorer.core.latent_bank import LatentBank
+from explorer.core.projection import PCAProjection
+
+
+class ExplorerSession:
+    """The current latent bank laid out by PCA, the colour field and the selection."""
+
+    def __init__(self) -> None:
+        self.bank: LatentBank | None = None
+        self.projection: PCAProjection | None = None
+        self.points = np.zeros((0, 2), np.float32)
+        self.colour_field = ""
+        self.selected: int | None = None
+
+    def set_bank(self, bank: LatentBank) -> None:
+        self.bank = bank
+        self.projection = PCAProjection(2).fit(bank.latents)
+        self.points = self.projection.transform(bank.latents)
+        fields = bank.colour_fields()
+        if self.colour_field not in fields:
+            self.colour_field = default_colour_field(fields)
+        self.selected = None
+
+    def clear(self) -> None:
+        self.__init__()
+
+    def colouring(self) -> Colouring:
+        if self.bank is None:
+            return Colouring("", np.zeros(0, np.int64), ("all",), ((120, 160, 220),))
+        return colour_by(self.bank, self.colour_field)
+
+    def select(self, index: int | None) -> None:
+        if index is not None and (self.bank is None or not 0 <= index < len(self.bank)):
+            raise IndexError(f"no point {index}")
+        self.selected = index
+
+
+def default_colour_field(fields: list[str]) -> str:
+    """``glasses`` for toyfaces (the headline attribute), else the first field."""
+    for preferred in ("glasses", "label"):
+        if preferred in fields:
+            return preferred
+    return fields[0] if fields else ""

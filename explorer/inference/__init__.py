@@ -1,0 +1,2 @@
+"""The one place that runs models for the UI: frozen requests → one worker
+thread → responses by queued signal, newest wins."""

@@ -1,0 +1,110 @@
+"""The GUI side of the inference worker: submit requests, receive responses.
+
+The client lives in the GUI thread and owns the worker's thread. Worker
+signals arrive through queued connections to the client's own slots (never a
+lambda, which PySide6 would run in the worker's thread), where stale
+responses — older than the newest request of their kind — are dropped.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from explorer.inference.requests import BuildBank, Decode, LoadModel, Request, Response, SetDevice
+from explorer.inference.worker import InferenceWorker
+
+
+class InferenceClient(QObject):
+    """Submit requests; get ``modelLoaded``, ``bankReady``, ``decoded``… back."""
+
+    modelLoaded = Signal(object)  # {"info", "device", "can_encode"} and the request
+    deviceChanged = Signal(str)
+    bankReady = Signal(object)  # LatentBank
+    decoded = Signal(object, object)  # Decode request, uint8 images
+    failed = Signal(object, str)  # request, message
+    cancelled = Signal(object)
+    progress = Signal(object, int, int)
+    stateChanged = Signal(str)  # "" when idle
+
+    def __init__(self, parent: QObject | None = None, threads: int | None = None):
+        super().__init__(parent)
+        self._latest: dict[str, int] = {}
+        self.dropped = 0  # stale responses dropped (for tests and the benchmark)
+        self._thread = QThread()
+        self._thread.setObjectName("inference-worker")
+        self._worker = InferenceWorker(threads)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.work)
+        queued = Qt.ConnectionType.QueuedConnection
+        self._worker.responded.connect(self._on_responded, queued)
+        self._worker.failed.connect(self._on_failed, queued)
+        self._worker.cancelled.connect(self._on_cancelled, queued)
+        self._worker.progressed.connect(self._on_progress, queued)
+        self._worker.busy.connect(self._on_busy, queued)
+        self._thread.start()
+        self.state = ""
+
+    # -- requests ------------------------------------------------------------
+    def submit(self, request: Request) -> Request:
+        self._latest[request.kind] = request.id
+        self._worker.submit(request)
+        return request
+
+    def load(self, path: str, device: str = "auto") -> Request:
+        return self.submit(LoadModel(str(path), device))
+
+    def set_device(self, device: str) -> Request:
+        return self.submit(SetDevice(device))
+
+    def build_bank(self, n: int = 2000, seed: int = 0) -> Request:
+        return self.submit(BuildBank(n, seed))
+
+    def decode(self, latents, purpose: str = "click", tag=None) -> Request:
+        return self.submit(Decode(latents, purpose, tag))
+
+    def cancel(self, request: Request) -> None:
+        self._worker.cancel(request.id)
+
+    def is_stale(self, request: Request) -> bool:
+        return request.id < self._latest.get(request.kind, 0)
+
+    def close(self) -> None:
+        """Stop the worker and wait for its thread (call before the app quits)."""
+        if self._thread.isRunning():
+            self._worker.stop()
+            self._thread.quit()
+            self._thread.wait()
+
+    # -- responses (GUI thread) ----------------------------------------------
+    @Slot(object)
+    def _on_responded(self, response: Response) -> None:
+        req = response.request
+        if self.is_stale(req):
+            self.dropped += 1
+            return
+        if isinstance(req, LoadModel):
+            self.modelLoaded.emit({**response.payload, "request": req, "path": req.path})
+        elif isinstance(req, SetDevice):
+            self.deviceChanged.emit(response.payload["device"])
+        elif isinstance(req, BuildBank):
+            self.bankReady.emit(response.payload)
+        elif isinstance(req, Decode):
+            self.decoded.emit(req, response.payload)
+
+    @Slot(object, str)
+    def _on_failed(self, request: Request, message: str) -> None:
+        self.failed.emit(request, message)
+
+    @Slot(object)
+    def _on_cancelled(self, request: Request) -> None:
+        self.cancelled.emit(request)
+
+    @Slot(object, int, int)
+    def _on_progress(self, request: Request, done: int, total: int) -> None:
+        if not self.is_stale(request):
+            self.progress.emit(request, done, total)
+
+    @Slot(str)
+    def _on_busy(self, what: str) -> None:
+        self.state = what
+        self.stateChanged.emit(what)

@@ -1,0 +1,88 @@
+"""Immutable requests the UI sends to the inference worker, and responses.
+
+Requests are frozen and their arrays read-only, so nothing the UI does after
+sending one can change what the worker computes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+_ids = itertools.count(1)
+
+
+def next_id() -> int:
+    """A process-wide increasing request id (newer requests have larger ids)."""
+    return next(_ids)
+
+
+def frozen_array(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, np.float32, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True)
+class Request:
+    """Base request. ``kind`` groups requests that supersede each other."""
+
+    id: int = field(default_factory=next_id, kw_only=True)
+
+    kind = "request"
+    interactive = False  # interactive requests replace pending ones of their kind
+
+
+@dataclass(frozen=True)
+class LoadModel(Request):
+    path: str
+    device: str = "auto"
+    kind = "load"
+
+
+@dataclass(frozen=True)
+class SetDevice(Request):
+    device: str
+    kind = "device"
+
+
+@dataclass(frozen=True)
+class BuildBank(Request):
+    n: int = 2000
+    seed: int = 0
+    kind = "bank"
+
+
+@dataclass(frozen=True)
+class Decode(Request):
+    """Decode latents; ``purpose`` names the stream (``click``, ``hover``…)."""
+
+    latents: np.ndarray
+    purpose: str = "click"
+    tag: Any = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "latents", frozen_array(self.latents))
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return f"decode:{self.purpose}"
+
+    @property
+    def interactive(self) -> bool:  # type: ignore[override]
+        return self.purpose in INTERACTIVE_PURPOSES
+
+
+INTERACTIVE_PURPOSES = {"hover", "slider", "click"}
+
+
+@dataclass(frozen=True)
+class Response:
+    """What the worker answers: the request it answers and a payload."""
+
+    request: Request
+    payload: Any
+    seconds: float = 0.0

@@ -1,0 +1,176 @@
+"""The inference worker: one thread that owns the model and the device.
+
+The worker serves a queue of frozen requests. An interactive request (hover,
+slider, click) replaces any pending request of the same kind, so a burst of
+hovers costs one decode. Long jobs report progress and can be cancelled. An
+exception becomes a ``failed`` signal and the worker keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import traceback
+from collections import deque
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from explorer.inference.requests import BuildBank, Decode, LoadModel, Request, Response, SetDevice
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(Exception):
+    """Raised inside a job whose request was cancelled."""
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` → CUDA, else MPS, else CPU; otherwise check the name is usable."""
+    import torch
+
+    from models.contract import best_device
+
+    if name in ("", "auto"):
+        return str(best_device())
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("CUDA was asked for, but torch sees no CUDA device")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError("MPS was asked for, but it is not available")
+    if name not in ("cpu", "cuda", "mps") and not name.startswith("cuda:"):
+        raise ValueError(f"unknown device {name!r}")
+    return name
+
+
+class InferenceWorker(QObject):
+    """Lives in its own QThread (see :class:`InferenceClient`); ``work`` is its loop."""
+
+    responded = Signal(object)  # Response
+    failed = Signal(object, str)  # Request, message
+    cancelled = Signal(object)  # Request
+    progressed = Signal(object, int, int)  # Request, done, total
+    busy = Signal(str)  # "" when idle, else what it is doing
+    finished = Signal()
+
+    def __init__(self, threads: int | None = None):
+        super().__init__()
+        self._queue: deque[Request] = deque()
+        self._cond = threading.Condition()
+        self._stop = False
+        self._cancel: set[int] = set()
+        self._threads = threads
+        self.model = None
+        self.device = "cpu"
+
+    # -- called from the GUI thread ----------------------------------------
+    def submit(self, request: Request) -> None:
+        with self._cond:
+            if request.interactive:
+                self._queue = deque(r for r in self._queue if r.kind != request.kind)
+            self._queue.append(request)
+            self._cond.notify()
+
+    def cancel(self, request_id: int) -> None:
+        with self._cond:
+            self._cancel.add(request_id)
+            self._queue = deque(r for r in self._queue if r.id != request_id)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._queue.clear()
+            self._cond.notify()
+
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._queue)
+
+    # -- the worker thread ---------------------------------------------------
+    @Slot()
+    def work(self) -> None:
+        import torch
+
+        # Fewer intra-op threads than cores leaves one for the UI thread.
+        torch.set_num_threads(self._threads or max(1, (os.cpu_count() or 2) - 1))
+        while True:
+            with self._cond:
+                while not self._queue and not self._stop:
+                    self._cond.wait()
+                if self._stop:
+                    break
+                request = self._queue.popleft()
+            self._serve(request)
+        self.model = None
+        self.finished.emit()
+
+    def _serve(self, request: Request) -> None:
+        self.busy.emit(_describe(request))
+        t0 = time.perf_counter()
+        try:
+            payload = self._run(request)
+        except Cancelled:
+            self.cancelled.emit(request)
+        except Exception as exc:  # any failure is reported; the worker keeps serving
+            log.error("request %s failed:\n%s", request, traceback.format_exc())
+            self.failed.emit(request, _message(exc))
+        else:
+            self.responded.emit(Response(request, payload, time.perf_counter() - t0))
+        finally:
+            with self._cond:
+                self._cancel.discard(request.id)
+                idle = not self._queue
+            if idle:
+                self.busy.emit("")
+
+    def _progress(self, request: Request):
+        def report(done: int, total: int) -> None:
+            if request.id in self._cancel:
+                raise Cancelled
+            self.progressed.emit(request, done, total)
+        return report
+
+    def _run(self, request: Request):
+        if isinstance(request, LoadModel):
+            from models.loading import load_latent_model
+
+            device = resolve_device(request.device)
+            model = load_latent_model(request.path, device)
+            self.model, self.device = model, device  # only replaced on success
+            return {"info": model.info, "device": device, "can_encode": model.can_encode}
+        if isinstance(request, SetDevice):
+            device = resolve_device(request.device)
+            self._require_model().to(device)
+            self.device = device
+            return {"device": device}
+        if isinstance(request, BuildBank):
+            from explorer.inference.bank_builder import build_bank
+
+            return build_bank(self._require_model(), request.n, request.seed, self._progress(request))
+        if isinstance(request, Decode):
+            model = self._require_model()
+            return model.decode(request.latents.reshape(-1, *model.latent_shape), progress=self._progress(request))
+        raise TypeError(f"unknown request {type(request).__name__}")
+
+    def _require_model(self):
+        if self.model is None:
+            raise RuntimeError("no model is loaded")
+        return self.model
+
+
+def _describe(request: Request) -> str:
+    if isinstance(request, LoadModel):
+        return f"loading {os.path.basename(request.path)}"
+    if isinstance(request, BuildBank):
+        return "building the latent bank"
+    if isinstance(request, Decode):
+        return f"decoding ({request.purpose})"
+    return request.kind
+
+
+def _message(exc: Exception) -> str:
+    from models.errors import LatentExplorerError
+
+    if isinstance(exc, LatentExplorerError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

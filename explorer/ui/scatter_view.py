@@ -1,0 +1,96 @@
+"""The latent scatter: one pyqtgraph ScatterPlotItem, picking done in core."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from explorer.core.colouring import Colouring
+from explorer.core.picking import PointPicker
+
+PICK_RADIUS_PX = 6
+
+
+class ScatterView(QWidget):
+    """Shows projected points coloured by category; emits hover and click indices.
+
+    Pan with the left mouse button, zoom with the wheel, right-click for the
+    view menu (pyqtgraph's). Points are fed in one ``setData`` call with shared
+    brushes, and the point under the mouse is found by a KD-tree, not by
+    pyqtgraph's per-item hover tests.
+    """
+
+    hovered = Signal(int, QPointF)  # index (-1 for none), global position
+    clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(background="#1e1f22")
+        self.plot.setAspectLocked(False)
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.getPlotItem().setMenuEnabled(True)
+        self.scatter = pg.ScatterPlotItem(pxMode=True, size=6, pen=None, useCache=True)
+        self.plot.addItem(self.scatter)
+        self.marker = pg.ScatterPlotItem(pxMode=True, size=16, pen=pg.mkPen("w", width=2), brush=None, symbol="o")
+        self.plot.addItem(self.marker)
+        self.legend = self.plot.addLegend(offset=(10, 10))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+        self.points = np.zeros((0, 2), np.float32)
+        self._picker: PointPicker | None = None
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+
+    def set_points(self, points: np.ndarray, colouring: Colouring) -> None:
+        """Replace every point (n, 2) and colour them."""
+        self.points = np.asarray(points, np.float32)
+        self._picker = PointPicker(self.points)
+        self.marker.setData([], [])
+        self._draw(colouring)
+        self.plot.getPlotItem().autoRange()
+
+    def set_colouring(self, colouring: Colouring) -> None:
+        self._draw(colouring)
+
+    def _draw(self, colouring: Colouring) -> None:
+        # One brush object per category: pyqtgraph caches symbols by brush identity.
+        brushes = [pg.mkBrush(*c, 200) for c in colouring.colours]
+        per_point = [brushes[c] for c in colouring.categories]
+        self.scatter.setData(pos=self.points, brush=per_point, data=np.arange(len(self.points)))
+        self.legend.clear()
+        if colouring.field:
+            for name, brush in zip(colouring.names, brushes):
+                self.legend.addItem(pg.ScatterPlotItem(brush=brush, pen=None, size=10), name)
+
+    def mark(self, index: int | None) -> None:
+        """Ring the selected point."""
+        if index is None or index < 0 or index >= len(self.points):
+            self.marker.setData([], [])
+        else:
+            self.marker.setData(pos=self.points[index:index + 1])
+
+    def point_under(self, scene_pos: QPointF) -> int | None:
+        if self._picker is None:
+            return None
+        vb = self.plot.getPlotItem().vb
+        if not vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = vb.mapSceneToView(scene_pos)
+        px = vb.viewPixelSize()  # data units per pixel, per axis
+        return self._picker.nearest(p.x(), p.y(), PICK_RADIUS_PX * px[0], PICK_RADIUS_PX * px[1])
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        idx = self.point_under(scene_pos)
+        view = self.plot
+        global_pos = view.mapToGlobal(view.mapFromScene(scene_pos))
+        self.hovered.emit(-1 if idx is None else idx, QPointF(global_pos))
+
+    def _on_mouse_clicked(self, event) -> None:
+        if event.button() != 1 or event.double():  # left button only
+            return
+        idx = self.point_under(event.scenePos())
+        if idx is not None:
+            self.clicked.emit(idx)
