@@ -22,3 +22,21 @@ def tiny_checkpoints(tmp_path_factory):
     from tests.models.factories import make_all
 
     return make_all(tmp_path_factory.mktemp("ckpt"))
+
+
+@pytest.fixture
+def config_dir(tmp_path, monkeypatch):
+    """Settings (recent files, device) go to a temporary folder, not the user's."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv("LATENT_EXPLORER_CONFIG_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def client(qtbot):
+    """An inference client with its worker thread; closed (and joined) afterwards."""
+    from explorer.inference.client import InferenceClient
+
+    c = InferenceClient(threads=1)
+    yield c
+    c.close()

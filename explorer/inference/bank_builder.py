@@ -16,13 +16,13 @@ from explorer.core.latent_bank import LatentBank
 Progress = Callable[[int, int], None]
 
 
-def _dataset_images(model, n: int):
+def _dataset_images(model, n: int, progress=None):
     from models.data import load_dataset
 
     spec = model.info.provenance.get("dataset_spec", {})
     name = model.info.dataset
     if name == "toyfaces":
-        return load_dataset("toyfaces", n=n, seed=int(spec.get("seed", 0)), size=model.info.image_size)
+        return load_dataset("toyfaces", n=n, seed=int(spec.get("seed", 0)), size=model.info.image_size, progress=progress)
     if name == "digits" and model.info.image_size == 32:
         ds = load_dataset("digits")
         ds.images, ds.labels = ds.images[:n], ds.labels[:n]
@@ -49,11 +49,11 @@ def build_bank(model, n: int = 2000, seed: int = 0, progress: Progress | None = 
     def phase(lo: int, hi: int) -> Progress:
         return lambda d, t: report(lo + (hi - lo) * d // max(t, 1), 1000)
 
-    ds = _dataset_images(model, n) if model.can_encode and not model.encode_is_slow else None
+    ds = _dataset_images(model, n, phase(0, 200)) if model.can_encode and not model.encode_is_slow else None
     attributes: dict[str, np.ndarray] = {}
     labels, label_names = None, ()
     if ds is not None:
-        latents = model.encode(ds.images, batch_size=256, progress=phase(0, 400))
+        latents = model.encode(ds.images, batch_size=256, progress=phase(200, 500))
         source = f"encoded {model.info.dataset} images"
         seeds, indices = np.full(len(ds), -1, np.int64), np.arange(len(ds), dtype=np.int64)
         if ds.attributes is not None:
@@ -65,7 +65,7 @@ def build_bank(model, n: int = 2000, seed: int = 0, progress: Progress | None = 
         latents = model.sample_latents(seed, indices)
         source = f"prior samples, seed {seed}"
         seeds = np.full(n, seed, np.int64)
-    thumbnails = model.decode(latents, batch_size=256, progress=phase(400 if ds is not None else 0, 950))
+    thumbnails = model.decode(latents, batch_size=256, progress=phase(500 if ds is not None else 0, 950))
     if ds is None:
         clf = _bundled_classifier(model)
         if clf is not None:

@@ -66,7 +66,8 @@ class InferenceClient(QObject):
         self._worker.cancel(request.id)
 
     def is_stale(self, request: Request) -> bool:
-        return request.id < self._latest.get(request.kind, 0)
+        """Older than the newest request of its kind (where only the newest counts)."""
+        return request.newest_wins and request.id < self._latest.get(request.kind, 0)
 
     def close(self) -> None:
         """Stop the worker and wait for its thread (call before the app quits)."""

@@ -34,6 +34,7 @@ class Request:
 
     kind = "request"
     interactive = False  # interactive requests replace pending ones of their kind
+    newest_wins = True  # only the newest request of a kind is answered to the UI
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,11 @@ class Decode(Request):
     @property
     def interactive(self) -> bool:  # type: ignore[override]
         return self.purpose in INTERACTIVE_PURPOSES
+
+    @property
+    def newest_wins(self) -> bool:  # type: ignore[override]
+        # A stream of batch decodes (a filmstrip, an export) wants every answer.
+        return self.interactive
 
 
 INTERACTIVE_PURPOSES = {"hover", "slider", "click"}

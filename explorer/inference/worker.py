@@ -149,13 +149,25 @@ class InferenceWorker(QObject):
             return build_bank(self._require_model(), request.n, request.seed, self._progress(request))
         if isinstance(request, Decode):
             model = self._require_model()
-            return model.decode(request.latents.reshape(-1, *model.latent_shape), progress=self._progress(request))
+            return model.decode(_fit_latents(request.latents, model), progress=self._progress(request))
         raise TypeError(f"unknown request {type(request).__name__}")
 
     def _require_model(self):
         if self.model is None:
             raise RuntimeError("no model is loaded")
         return self.model
+
+
+def _fit_latents(latents, model):
+    """Accept latents in the model's shape or flattened (n, d); refuse anything else."""
+    import numpy as np
+
+    shape = tuple(model.latent_shape)
+    if latents.shape[1:] == shape:
+        return latents
+    if latents.ndim == 2 and latents.shape[1] == int(np.prod(shape)):
+        return latents.reshape(len(latents), *shape)
+    raise ValueError(f"{model.info.name}: latents of shape {latents.shape[1:]} given, the model takes {shape}")
 
 
 def _describe(request: Request) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from explorer.core.colouring import Colouring
@@ -89,7 +89,7 @@ class ScatterView(QWidget):
         self.hovered.emit(-1 if idx is None else idx, QPointF(global_pos))
 
     def _on_mouse_clicked(self, event) -> None:
-        if event.button() != 1 or event.double():  # left button only
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
             return
         idx = self.point_under(event.scenePos())
         if idx is not None:

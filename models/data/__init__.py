@@ -134,15 +134,16 @@ def load_image_folder(root: str | Path, size: int = 32, channels: int = 3) -> Im
     )
 
 
-def load_dataset(name: str, *, n: int = 20000, seed: int = 0, size: int = 32) -> ImageDataset:
+def load_dataset(name: str, *, n: int = 20000, seed: int = 0, size: int = 32, progress=None) -> ImageDataset:
     """Load a dataset by name: ``toyfaces``, ``digits`` or a folder path.
 
-    ``n`` and ``seed`` apply to toyfaces only; ``size`` to toyfaces and folders.
+    ``n`` and ``seed`` apply to toyfaces only; ``size`` to toyfaces and folders;
+    ``progress(done, total)`` is called while toyfaces are drawn.
     """
     if name == "toyfaces":
         from models.data.toyfaces import ATTRIBUTES, make_toyfaces
 
-        images, attributes = make_toyfaces(n, seed=seed, size=size)
+        images, attributes = make_toyfaces(n, seed=seed, size=size, chunk=512, progress=progress)
         return ImageDataset(
             name="toyfaces",
             images=images,

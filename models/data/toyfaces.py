@@ -167,7 +167,8 @@ def render(f: dict[str, np.ndarray], size: int) -> np.ndarray:
     return np.clip(np.rint(img * 255.0), 0, 255).astype(np.uint8)
 
 
-def make_toyfaces(n: int, seed: int = 0, size: int = 64, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def make_toyfaces(n: int, seed: int = 0, size: int = 64, chunk: int = 2048,
+                  progress=None) -> tuple[np.ndarray, np.ndarray]:
     """Generate ``n`` toyfaces.
 
     Parameters
@@ -180,6 +181,8 @@ def make_toyfaces(n: int, seed: int = 0, size: int = 64, chunk: int = 2048) -> t
         Side of the square RGB images (64 by default; 32 for fast training).
     chunk : int
         Images rendered at once; bounds memory, does not change the result.
+    progress : callable, optional
+        ``progress(done, n)`` after each chunk (it may raise to abort).
 
     Returns
     -------
@@ -196,5 +199,7 @@ def make_toyfaces(n: int, seed: int = 0, size: int = 64, chunk: int = 2048) -> t
     for start in range(0, n, chunk):
         part = {k: val[start:start + chunk] for k, val in factors.items()}
         images[start:start + chunk] = render(part, size)
+        if progress is not None:
+            progress(min(start + chunk, n), n)
     attributes = np.stack([factors[name] for name in ATTRIBUTES], axis=1).astype(np.float32)
     return images, attributes

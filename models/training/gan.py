@@ -17,17 +17,46 @@ def _gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> t
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
+@torch.no_grad()
+def recalibrate_batch_norm(g: nn.Module, nz: int, device: str, batches: int = 40, batch_size: int = 128) -> None:
+    """Set the generator's BN running statistics to their population values.
+
+    Decoding runs the generator in eval mode (so a latent always gives the same
+    image, whatever else is in the batch); the running averages kept during
+    adversarial training lag behind the weights, so they are recomputed here as
+    a cumulative average over fresh prior batches.
+    """
+    bns = [m for m in g.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    saved = [(m.momentum,) for m in bns]
+    was_training = g.training
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative moving average
+    g.train()
+    gen = torch.Generator(device="cpu").manual_seed(12345)
+    for _ in range(batches):
+        g(torch.randn(batch_size, nz, generator=gen).to(device))
+    for m, (momentum,) in zip(bns, saved):
+        m.momentum = momentum
+    g.train(was_training)
+
+
 def train_gan(opts: TrainOptions):
     ds = load_training_data(opts)
     loss_kind = opts.extra.get("loss", "ns")
     if loss_kind not in ("ns", "wgan-gp"):
         raise ValueError(f"--loss must be ns or wgan-gp, got {loss_kind!r}")
-    nz, ngf, ndf = (int(opts.extra.get(k, d)) for k, d in (("nz", 100), ("ngf", 64), ("ndf", 64)))
+    width = int(opts.extra.get("width", 64))
+    nz, ngf, ndf = int(opts.extra.get("nz", 100)), width, int(opts.extra.get("ndf", width // 2))
+    smooth = float(opts.extra.get("label_smoothing", 0.9))
+    noise0 = float(opts.extra.get("instance_noise", 0.1))
     arch = {
         "generator": {"type": "Generator", "nz": nz, "ngf": ngf, "channels": ds.channels, "image_size": ds.image_size},
         "discriminator": {"type": "Discriminator", "ndf": ndf, "channels": ds.channels, "image_size": ds.image_size,
                           "norm": "layer" if loss_kind == "wgan-gp" else "batch"},
         "loss": loss_kind,
+        "label_smoothing": smooth,
+        "instance_noise": noise0,
     }
     torch.manual_seed(opts.seed)
     g, d = build_net(arch["generator"]).to(opts.device), build_net(arch["discriminator"]).to(opts.device)
@@ -47,13 +76,21 @@ def train_gan(opts: TrainOptions):
     for epoch in run.epochs():
         g.train()
         d.train()
+        # Instance noise (Sønderby et al. 2016), fading to zero by the last epoch,
+        # keeps the discriminator from winning outright early on.
+        sigma = noise0 * max(0.0, 1.0 - epoch / max(1, opts.epochs - 1))
         sum_d = sum_g = count = 0.0
         for i, idx in enumerate(run.batches(len(x_all), epoch)):
             real = x_all[idx]
             b = real.shape[0]
             fake = g(torch.randn(b, nz, device=opts.device))
+            if sigma > 0:
+                real = real + sigma * torch.randn_like(real)
+                fake = fake + sigma * torch.randn_like(fake)
             if loss_kind == "ns":
-                d_loss = bce(d(real), torch.ones(b, device=opts.device)) + bce(d(fake.detach()), torch.zeros(b, device=opts.device))
+                # One-sided label smoothing (Salimans et al. 2016): real targets of 0.9.
+                d_loss = (bce(d(real), torch.full((b,), smooth, device=opts.device))
+                          + bce(d(fake.detach()), torch.zeros(b, device=opts.device)))
             else:
                 d_loss = d(fake.detach()).mean() - d(real).mean() + 10.0 * _gradient_penalty(d, real, fake.detach())
             opt_d.zero_grad(set_to_none=True)
@@ -69,6 +106,7 @@ def train_gan(opts: TrainOptions):
                 opt_g.step()
                 sum_g += g_loss.item()
             count += 1
+        recalibrate_batch_norm(g, nz, opts.device)
         g.eval()
         run.log_epoch(epoch, d_loss=sum_d / count, g_loss=sum_g * n_critic / count)
     run.save(opts.epochs)

@@ -1,0 +1,120 @@
+"""The main window, driven with qtbot on tiny real models (offscreen)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from explorer.ui.main_window import MainWindow
+from models.loading import load_latent_model
+
+BANK = 150
+
+
+@pytest.fixture
+def window(qtbot, config_dir, tiny_checkpoints):
+    w = MainWindow(str(tiny_checkpoints["vae"]), bank_size=BANK, threads=1)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.session.bank is not None, timeout=30000)
+    yield w
+    w.close()  # joins the worker thread
+
+
+def test_opens_with_a_latent_bank_laid_out_and_coloured(window):
+    bank = window.session.bank
+    assert len(bank) == BANK and bank.source == "encoded toyfaces images"
+    assert window.scatter.points.shape == (BANK, 2)
+    assert window.scatter.scatter.data.size == BANK
+    assert window.colour_combo.currentText() == "glasses"
+    assert [window.colour_combo.itemText(i) for i in range(window.colour_combo.count())] == \
+        ["(none)", "male", "glasses", "smiling", "hat", "beard"]
+    status = window.model_label.text()
+    assert "vae" in status and "device cpu" in status
+    assert "idle" in window.worker_label.text()
+
+
+def _scene_pos(window, index):
+    vb = window.scatter.plot.getPlotItem().vb
+    x, y = window.scatter.points[index]
+    return vb.mapViewToScene(QPointF(float(x), float(y)))
+
+
+def test_clicking_a_point_decodes_it_into_the_preview(qtbot, window, tiny_checkpoints):
+    index = int(np.argmax(window.scatter.points[:, 0]))  # an outlying point: nothing else within the pick radius
+    scene = _scene_pos(window, index)
+    view = window.scatter.plot
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(scene))
+    qtbot.waitUntil(lambda: window.preview.shown_image is not None, timeout=10000)
+    assert window.session.selected == index
+    model = load_latent_model(tiny_checkpoints["vae"])
+    expected = model.decode(window.session.bank.latent(index)[None])[0]
+    assert np.array_equal(window.preview.shown_image, expected)
+    text = window.preview.details.text()
+    assert f"<b>{index}</b>" in text and "latent norm" in text and "glasses" in text
+
+
+def test_hover_shows_a_thumbnail(qtbot, window):
+    index = int(np.argmin(window.scatter.points[:, 1]))
+    window.scatter._on_mouse_moved(_scene_pos(window, index))
+    qtbot.waitUntil(lambda: window.tip.isVisible(), timeout=3000)
+    assert window.tip.index == index
+    assert window.tip.picture.pixmap().width() == 96
+    window.scatter._on_mouse_moved(QPointF(-5000, -5000))
+    qtbot.waitUntil(lambda: not window.tip.isVisible(), timeout=3000)
+
+
+def test_colour_by_another_attribute(window):
+    window.colour_combo.setCurrentText("male")
+    assert window.session.colour_field == "male"
+    brushes = window.scatter.scatter.data["brush"]
+    male = window.session.bank.attributes["male"] >= 0.5
+    assert brushes[np.flatnonzero(male)[0]] is not brushes[np.flatnonzero(~male)[0]]
+    window.colour_combo.setCurrentText("(none)")
+    assert len({id(b) for b in window.scatter.scatter.data["brush"]}) == 1
+
+
+def test_a_bad_checkpoint_is_named_and_the_model_stays_usable(qtbot, window, tmp_path):
+    bank_before = window.session.bank
+    bad = tmp_path / "not_a_model.safetensors"
+    bad.write_bytes(b"\x00" * 64)
+    with qtbot.waitSignal(window.client.failed, timeout=10000):
+        window.open_checkpoint(str(bad))
+    assert str(bad) in window.message_bar.text() and "still showing vae" in window.message_bar.text()
+    assert window.session.bank is bank_before and window.model_info.name == "vae"
+    window.select_point(3)
+    qtbot.waitUntil(lambda: window.preview.shown_image is not None, timeout=10000)
+
+
+def test_dropping_a_checkpoint_opens_it_and_records_it_as_recent(qtbot, window, tiny_checkpoints):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tiny_checkpoints["gan"]))])
+    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.client.bankReady, timeout=30000):
+        window.dropEvent(event)
+    assert window.model_info.family == "gan"
+    assert window.session.bank.source.startswith("prior samples")
+    recent = [a.text() for a in window.recent_menu.actions()]
+    assert recent[0] == str(tiny_checkpoints["gan"].resolve()) and str(tiny_checkpoints["vae"].resolve()) in recent
+
+
+def test_device_menu_offers_only_what_exists(qtbot, window):
+    import torch
+
+    assert window.device_actions["cpu"].isEnabled()
+    assert window.device_actions["cuda"].isEnabled() == torch.cuda.is_available()
+    with qtbot.waitSignal(window.client.deviceChanged, timeout=10000):
+        window.device_actions["cpu"].trigger()
+    assert "device cpu" in window.model_label.text()
+    assert window.settings.device() == "cpu"
+
+
+def test_cancel_the_bank_build(qtbot, window):
+    window.bank_size = 6000
+    window.rebuild_bank()
+    assert window.cancel_button.isVisibleTo(window)
+    with qtbot.waitSignal(window.client.cancelled, timeout=30000):
+        window.cancel_button.click()
+    assert not window.progress_bar.isVisibleTo(window)
