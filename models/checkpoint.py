@@ -141,3 +141,14 @@ def load_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix
 def module_tensors(module: torch.nn.Module, prefix: str) -> dict[str, torch.Tensor]:
     """A module's state dict with every key under ``prefix``."""
     return {prefix + k: v for k, v in module.state_dict().items()}
+
+
+def slim_copy(src: str | Path, dst: str | Path) -> None:
+    """Copy a training checkpoint for shipping: fp16, without optimizer state
+    or the raw (non-EMA) training weights, which exploring does not need."""
+    config, tensors = read_checkpoint(src)
+    keep = {k: v for k, v in tensors.items() if not k.startswith(("optimizer.", "raw."))}
+    training = dict(config.get("training", {}))
+    training.pop("optimizer_groups", None)
+    training["stored"] = "fp16, optimizer state dropped (models.checkpoint.slim_copy)"
+    save_checkpoint(dst, keep, {**config, "training": training}, half=True)

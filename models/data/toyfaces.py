@@ -147,13 +147,18 @@ def render(f: dict[str, np.ndarray], size: int) -> np.ndarray:
     _paint(img, mouth, lips)
 
     if f["glasses"].any():
+        # Thick dark frames around tinted lenses: bold enough to survive at 32×32.
         g = f["glasses"][:, None, None]
         frame = np.zeros((n, s, s), bool)
+        lens = np.zeros((n, s, s), bool)
         for side in (-1.0, 1.0):
             ex = feat_x + side * eye_dx
             d = np.sqrt(((u - ex) / 1.15) ** 2 + (v - eye_y) ** 2)
-            frame |= (d >= 0.095) & (d <= 0.15)
-        bridge = (np.abs(u - feat_x) <= eye_dx - 0.1) & (np.abs(v - (eye_y - 0.02)) <= 0.025)
+            frame |= (d >= 0.09) & (d <= 0.155)
+            lens |= d < 0.09
+        bridge = (np.abs(u - feat_x) <= eye_dx - 0.1) & (np.abs(v - (eye_y - 0.02)) <= 0.028)
+        tinted = g & lens
+        img[tinted] *= 0.55
         _paint(img, g & (frame | bridge), dark)
 
     if f["hat"].any():
