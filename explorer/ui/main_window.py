@@ -221,6 +221,7 @@ class MainWindow(QMainWindow):
         self.colour_combo.blockSignals(False)
         self.scatter.set_points(self.session.points, self.session.colouring())
         ratio = self.session.projection.explained_variance_ratio_
+        self.scatter.set_axis_labels(f"PC1 ({ratio[0]:.0%} of variance)", f"PC2 ({ratio[1]:.0%})")
         self.count_label.setText(f"{len(bank)} points · {bank.source} · PCA {ratio.sum():.0%} of variance")
         self._update_status()
 

@@ -52,6 +52,11 @@ class ScatterView(QWidget):
         self._draw(colouring)
         self.plot.getPlotItem().autoRange()
 
+    def set_axis_labels(self, x: str, y: str) -> None:
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", x)
+        item.setLabel("left", y)
+
     def set_colouring(self, colouring: Colouring) -> None:
         self._draw(colouring)
 

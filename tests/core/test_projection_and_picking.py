@@ -1,0 +1,35 @@
+import numpy as np
+
+from explorer.core.colouring import colour_by
+from explorer.core.picking import PointPicker
+from explorer.core.projection import PCAProjection
+from tests.core.test_queries_and_vectors import _bank
+
+
+def test_pca_places_new_points_consistently():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((500, 10)) * np.array([5, 3] + [0.1] * 8)
+    p = PCAProjection().fit(x)
+    assert p.explained_variance_ratio_.sum() > 0.95
+    new = x[:3] + 0.0
+    assert np.allclose(p.transform(new), p.transform(x)[:3], atol=1e-5)
+    assert abs(p.transform(x.mean(0, keepdims=True))).max() < 1e-5
+    # The same data fit twice gives the same layout (signs pinned).
+    assert np.allclose(PCAProjection().fit(x).transform(x), p.transform(x))
+
+
+def test_picker_respects_per_axis_tolerance():
+    pts = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 1.0]])
+    picker = PointPicker(pts)
+    assert picker.nearest(9.5, 0.0, 1.0, 1.0) == 1
+    assert picker.nearest(5.0, 0.0, 1.0, 1.0) is None
+    assert picker.nearest(0.0, 0.6, 100.0, 0.5) == 2  # y is what matters at this aspect ratio
+
+
+def test_colouring_by_attribute_and_label():
+    b = _bank(labels=True)
+    c = colour_by(b, "male")
+    assert c.names == ("not male", "male") and set(np.unique(c.categories)) == {0, 1}
+    c = colour_by(b, "label")
+    assert len(c.names) == 10 and c.categories.max() == 9
+    assert colour_by(b, "").names == ("all",)
