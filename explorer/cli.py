@@ -114,6 +114,21 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
     e.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
     e.add_argument("--card", type=Path, default=None, help="write a Markdown model card with the figures here")
+    a = sub.add_parser("arithmetic", help="attribute arithmetic: define vectors by queries, decode an expression",
+                       description="Define named latent vectors as the mean of bank entries matching a query, "
+                                   "evaluate an expression over them and decode the result.")
+    a.add_argument("checkpoint")
+    a.add_argument("--define", action="append", default=[], metavar="NAME=QUERY",
+                   help="a named vector, e.g. glasses_man='male & glasses' or seven='label == 7' (repeatable)")
+    a.add_argument("--expr", required=True, help="e.g. 'glasses_man - man + woman' or '0.5*smile + face3'")
+    a.add_argument("--exemplars", type=_positive(int), default=None,
+                   help="average K random matches per name (as the DCGAN paper did with K = 3) instead of all")
+    a.add_argument("--seed", type=int, default=0, help="seed of the bank and of the exemplar draws")
+    a.add_argument("--bank", type=_positive(int), default=2000, help="codes in the latent bank (default 2000)")
+    a.add_argument("--scale", type=_positive(int), default=8, help="enlarge the PNG by this factor (default 8)")
+    a.add_argument("--device", default="cpu")
+    a.add_argument("--out", type=Path, required=True, help="PNG to write")
+    a.add_argument("--json", action="store_true")
     return p
 
 
@@ -211,7 +226,19 @@ def cmd_evaluate(args, argv) -> int:
     return 0
 
 
-COMMANDS = {"dataset": cmd_dataset, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate}
+def cmd_arithmetic(args, argv) -> int:
+    from explorer.commands.arithmetic import run_arithmetic
+
+    doc = run_arithmetic(args.checkpoint, args.define, args.expr, args.out, exemplars=args.exemplars, seed=args.seed,
+                         bank_size=args.bank, scale=args.scale, device=args.device, progress=not args.json)
+    attrs = doc.get("attributes")
+    extra = f"; classifier: {', '.join(f'{k} {v:.2f}' for k, v in attrs.items())}" if attrs else ""
+    _emit(args, doc, f"wrote {args.out} ({doc['expression']}{extra})")
+    return 0
+
+
+COMMANDS = {"dataset": cmd_dataset, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
+            "arithmetic": cmd_arithmetic}
 
 
 if __name__ == "__main__":

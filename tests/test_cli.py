@@ -122,3 +122,41 @@ def test_evaluate_reports_every_figure(tiny_checkpoints, tmp_path, family, capsy
 def test_evaluate_needs_a_matching_classifier(tiny_checkpoints, tmp_path, capsys):
     assert main(["evaluate", str(tiny_checkpoints["vae"]), "--classifier", str(tiny_checkpoints["gan"]), "--n", "4"]) == 2
     assert "not a classifier" in capsys.readouterr().err
+
+
+def test_arithmetic_defines_names_by_query_and_decodes_the_expression(tiny_checkpoints, tmp_path, capsys):
+    out = tmp_path / "result.png"
+    args = ["arithmetic", str(tiny_checkpoints["vae"]), "--define", "glasses_man=male & glasses",
+            "--define", "man=male & !glasses", "--define", "woman=!male & !glasses",
+            "--expr", "glasses_man - man + woman", "--bank", "200", "--scale", "2", "--out", str(out), "--json"]
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    from models.data.toyfaces import make_toyfaces
+    from models.loading import load_latent_model
+
+    model = load_latent_model(tiny_checkpoints["vae"])
+    images, attrs = make_toyfaces(200, seed=0, size=16)
+    z = model.encode(images)
+    male, glasses = attrs[:, 0] > 0.5, attrs[:, 1] > 0.5
+    expected = z[male & glasses].mean(0) - z[male & ~glasses].mean(0) + z[~male & ~glasses].mean(0)
+    assert np.allclose(doc["latent"], expected, atol=1e-5)
+    assert doc["definitions"]["man"]["matches"] == int((male & ~glasses).sum())
+    assert np.asarray(Image.open(out)).shape == (32, 32, 3)
+    # With exemplars the draw is seeded: the same seed, the same result.
+    assert main([*args, "--exemplars", "3", "--seed", "4"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert main([*args, "--exemplars", "3", "--seed", "4"]) == 0
+    assert json.loads(capsys.readouterr().out)["latent"] == first["latent"]
+    assert first["definitions"]["woman"]["used_count"] == 3
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--define", "x=male & kitten", "--expr", "x"], "unknown attribute 'kitten'"),
+    (["--define", "x=male", "--expr", "x - y"], "unknown name 'y'"),
+    (["--define", "bad name=male", "--expr", "x"], "expected NAME=QUERY"),
+    (["--define", "x=male & !male", "--expr", "x"], "no entry of the bank"),
+])
+def test_arithmetic_errors_are_one_line(tiny_checkpoints, tmp_path, capsys, extra, message):
+    assert main(["arithmetic", str(tiny_checkpoints["vae"]), "--bank", "100", "--out", str(tmp_path / "o.png"), *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]

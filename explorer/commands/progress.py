@@ -15,7 +15,8 @@ def progress_bar(desc: str, total: int, enabled: bool = True) -> Iterator[Callab
         return
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=desc, file=sys.stderr, leave=False)
+    # disable=None: no bar when stderr is not a terminal (scripts, CI logs).
+    bar = tqdm(total=total, desc=desc, file=sys.stderr, leave=False, disable=None)
 
     def update(done: int, tot: int) -> None:
         if tot != bar.total:

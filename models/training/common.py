@@ -140,7 +140,7 @@ class Run:
         if self.opts.progress:
             from tqdm import tqdm
 
-            chunks = tqdm(chunks, desc=f"epoch {epoch + 1}/{self.opts.epochs}", file=sys.stderr, leave=False)
+            chunks = tqdm(chunks, desc=f"epoch {epoch + 1}/{self.opts.epochs}", file=sys.stderr, leave=False, disable=None)
         for c in chunks:
             self.steps += 1
             yield c
