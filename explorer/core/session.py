@@ -11,6 +11,7 @@ import numpy as np
 from explorer.core.colouring import Colouring, colour_by
 from explorer.core.latent_bank import LatentBank
 from explorer.core.projection import PCAProjection
+from explorer.core.vector_library import VectorLibrary
 
 
 class ExplorerSession:
@@ -22,6 +23,9 @@ class ExplorerSession:
         self.points = np.zeros((0, 2), np.float32)
         self.colour_field = ""
         self.selected: int | None = None
+        self.vectors = VectorLibrary()
+        self.waypoints: list[tuple[str, np.ndarray]] = []
+        self.current: tuple[str, np.ndarray] | None = None  # the latent shown in the preview
 
     def set_bank(self, bank: LatentBank) -> None:
         self.bank = bank
@@ -31,6 +35,15 @@ class ExplorerSession:
         if self.colour_field not in fields:
             self.colour_field = default_colour_field(fields)
         self.selected = None
+        self.vectors.clear()
+        self.waypoints = []
+        self.current = None
+
+    def place(self, latents: np.ndarray) -> np.ndarray:
+        """2-D positions of new latents in the current layout."""
+        if self.projection is None:
+            raise RuntimeError("no bank is laid out yet")
+        return self.projection.transform(np.asarray(latents).reshape(len(latents), -1))
 
     def clear(self) -> None:
         self.__init__()
@@ -44,6 +57,8 @@ class ExplorerSession:
         if index is not None and (self.bank is None or not 0 <= index < len(self.bank)):
             raise IndexError(f"no point {index}")
         self.selected = index
+        if index is not None:
+            self.current = (f"#{index}", self.bank.latents[index])
 
 
 def default_colour_field(fields: list[str]) -> str:

@@ -7,30 +7,45 @@ from pathlib import Path
 
 from PySide6.QtCore import QPointF, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+import numpy as np
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
-                               QSplitter, QToolButton, QVBoxLayout, QWidget)
+                               QScrollArea, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 from superqt.utils import qthrottled
 
+from explorer.core import attribute_vectors as av
+from explorer.core.expressions import ExpressionError, evaluate
+from explorer.core.interpolation import path as interpolation_path
+from explorer.core.neighbours import nearest
+from explorer.core.queries import query_mask
+from explorer.core.selection import lasso_mask
 from explorer.core.session import ExplorerSession
+from explorer.core.vector_library import NamedVector
 from explorer.inference.client import InferenceClient
 from explorer.inference.requests import BuildBank, Decode, LoadModel
+from explorer.ui.arithmetic_panel import ArithmeticPanel
 from explorer.ui.message_bar import MessageBar
+from explorer.ui.neighbours_panel import NeighboursPanel
 from explorer.ui.preview_panel import PreviewPanel
 from explorer.ui.scatter_view import ScatterView
 from explorer.ui.settings import Settings
 from explorer.ui.thumbnail_tip import ThumbnailTip
+from explorer.ui.walk_panel import WalkPanel
 
 log = logging.getLogger(__name__)
 
 BANK_SIZE = 2000
+RESULT_NOISE = 0.2  # neighbours of an arithmetic result: result + this × N(0, I), as in the DCGAN figure
 CHECKPOINT_FILTER = "Checkpoints (*.safetensors *.pt *.pth *.ckpt);;All files (*)"
 CONTROLS = """<b>Mouse</b><br>
 Hover a point — thumbnail of its decoded image<br>
 Click a point — decode it into the preview<br>
+Shift+click a point — add it as a waypoint of a walk<br>
+Ctrl+drag — lasso a selection (then define a vector from it)<br>
 Drag — pan; wheel — zoom; right-click — view menu<br>
 Drop a checkpoint on the window — open it<br><br>
 <b>Keys</b><br>
 Ctrl+O open · Ctrl+Q quit · Esc clear selection / dismiss message<br>
+Ctrl+W walk · Ctrl+Shift+W add waypoint · Ctrl+E expression · Ctrl+N neighbours<br>
 Ctrl+0 reset the view · F1 this help"""
 
 
@@ -40,7 +55,7 @@ class MainWindow(QMainWindow):
     def __init__(self, checkpoint: str | None = None, bank_size: int = BANK_SIZE, threads: int | None = None):
         super().__init__()
         self.setWindowTitle("Latent Explorer")
-        self.resize(1200, 760)
+        self.resize(1280, 860)
         self.setAcceptDrops(True)
         self.session = ExplorerSession()
         self.settings = Settings()
@@ -48,6 +63,9 @@ class MainWindow(QMainWindow):
         self.model_info = None
         self.device = ""
         self._long_request = None
+        self._frames: np.ndarray | None = None
+        self._edit_base: np.ndarray | None = None
+        self._selection: np.ndarray | None = None
         self.client = InferenceClient(self, threads=threads)
         self._build_widgets()
         self._build_menus()
@@ -74,11 +92,24 @@ class MainWindow(QMainWindow):
         lv.setContentsMargins(4, 4, 4, 4)
         lv.addLayout(bar)
         lv.addWidget(self.scatter, 1)
+        self.walk = WalkPanel()
+        self.arithmetic = ArithmeticPanel()
+        self.neighbours = NeighboursPanel()
+        self.tabs = QTabWidget()
+        for title, panel in (("Walk", self.walk), ("Arithmetic", self.arithmetic), ("Neighbours", self.neighbours)):
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(panel)
+            self.tabs.addTab(scroll, title)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.preview)
+        right.addWidget(self.tabs)
+        right.setStretchFactor(1, 1)
         splitter = QSplitter()
         splitter.addWidget(left)
-        splitter.addWidget(self.preview)
+        splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(1, 2)
         central = QWidget()
         cv = QVBoxLayout(central)
         cv.setContentsMargins(0, 0, 0, 0)
@@ -110,6 +141,13 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction("&Reset view", QKeySequence("Ctrl+0"), lambda: self.scatter.plot.getPlotItem().autoRange())
         view_menu.addAction("&Clear selection", QKeySequence(Qt.Key.Key_Escape), self.clear_selection)
+        explore = self.menuBar().addMenu("&Explore")
+        explore.addAction("Add current point as &waypoint", QKeySequence("Ctrl+Shift+W"), self.add_waypoint)
+        explore.addAction("&Walk through the waypoints", QKeySequence("Ctrl+W"),
+                          lambda: self.walk_path(self.walk.method.currentText(), self.walk.steps.value()))
+        explore.addAction("&Expression…", QKeySequence("Ctrl+E"), self._focus_expression)
+        explore.addAction("Find &neighbours", QKeySequence("Ctrl+N"),
+                          lambda: self.find_neighbours(self.neighbours.k.value(), self.neighbours.metric.currentText()))
         model_menu = self.menuBar().addMenu("&Model")
         device_menu = model_menu.addMenu("&Device")
         self.device_group = QActionGroup(self)
@@ -149,8 +187,24 @@ class MainWindow(QMainWindow):
         self.scatter.hovered.connect(self._on_hover)
         self.colour_combo.currentTextChanged.connect(self._on_colour_field)
         self.cancel_button.clicked.connect(self.cancel_long_job)
+        self.scatter.shiftClicked.connect(self._on_shift_click)
+        self.scatter.lassoFinished.connect(self._on_lasso)
+        self.walk.addRequested.connect(self.add_waypoint)
+        self.walk.clearRequested.connect(self.clear_waypoints)
+        self.walk.walkRequested.connect(self.walk_path)
+        self.walk.frameChanged.connect(self._on_frame)
+        self.arithmetic.defineRequested.connect(self.define_vector)
+        self.arithmetic.removeRequested.connect(self.remove_vector)
+        self.arithmetic.evaluateRequested.connect(self.evaluate_expression)
+        self.arithmetic.directionChanged.connect(self._on_direction)
+        self.arithmetic.analogyRequested.connect(self.analogy_grid)
+        self.neighbours.findRequested.connect(self.find_neighbours)
+        self.neighbours.chosen.connect(self.select_point)
         # Hover fires on every mouse move; at most one tooltip update per 40 ms.
         self._throttled_hover = qthrottled(self._show_hover, timeout=40, parent=self)
+        # Slider scrubbing: at most one decode request per 40 ms (the worker also drops superseded ones).
+        self._throttled_frame = qthrottled(self._decode_frame, timeout=40, parent=self)
+        self._throttled_edit = qthrottled(self._decode_edit, timeout=40, parent=self)
 
     # -- actions -------------------------------------------------------------
     def choose_checkpoint(self) -> None:
@@ -179,6 +233,7 @@ class MainWindow(QMainWindow):
         self.scatter.mark(index)
         self.preview.show_details(bank.describe(index), bank.source)
         self.preview.show_pending()
+        self._edit_base = bank.latents[index].copy()
         self.client.decode(bank.latent(index)[None], "click", tag=index)
 
     def clear_selection(self) -> None:
@@ -192,6 +247,184 @@ class MainWindow(QMainWindow):
     def cancel_long_job(self) -> None:
         if self._long_request is not None:
             self.client.cancel(self._long_request)
+
+    def _focus_expression(self) -> None:
+        self.tabs.setCurrentIndex(1)
+        self.arithmetic.expr_edit.setFocus()
+
+    # -- walks -----------------------------------------------------------------
+    def add_waypoint(self) -> None:
+        if self.session.current is None:
+            self.message_bar.show_error("Select a point (or evaluate an expression) first, then add it as a waypoint")
+            return
+        self.session.waypoints.append(self.session.current)
+        self._show_waypoints()
+
+    def clear_waypoints(self) -> None:
+        self.session.waypoints = []
+        self._frames = None
+        self.scatter.set_overlay("path", None)
+        self._show_waypoints()
+
+    def _show_waypoints(self) -> None:
+        self.walk.set_waypoints([label for label, _ in self.session.waypoints])
+        if self.session.projection is not None and self.session.waypoints:
+            self.scatter.set_overlay("waypoints", self.session.place(np.stack([z for _, z in self.session.waypoints])),
+                                     symbol="s", size=12, colour=(255, 255, 255), filled=False)
+        else:
+            self.scatter.set_overlay("waypoints", None)
+
+    def _on_shift_click(self, index: int) -> None:
+        self.select_point(index)
+        self.add_waypoint()
+
+    def walk_path(self, method: str, steps: int) -> None:
+        """Interpolate through the waypoints, draw the path, decode every frame."""
+        if len(self.session.waypoints) < 2 or self.session.bank is None:
+            self.message_bar.show_error("A walk needs at least two waypoints")
+            return
+        frames = interpolation_path(np.stack([z for _, z in self.session.waypoints]), steps, method)
+        self._frames = frames.reshape(len(frames), -1)
+        self.scatter.set_overlay("path", self.session.place(self._frames), symbol="o", size=5,
+                                 colour=(86, 180, 233), line=True)
+        self.walk.start_path(len(frames))
+        self.client.decode(self._frames, "path")
+
+    def _on_frame(self, i: int) -> None:
+        if self._frames is not None and 0 <= i < len(self._frames):
+            self.session.current = (f"frame {i + 1}", self._frames[i])
+            self._edit_base = self._frames[i].copy()
+            self.scatter.set_overlay("cursor", self.session.place(self._frames[i:i + 1]), symbol="o", size=14,
+                                     colour=(255, 255, 255), filled=False)
+            self._throttled_frame(i)
+
+    def _decode_frame(self, i: int) -> None:
+        self.client.decode(self._frames[i:i + 1], "slider", tag=i)
+
+    # -- vectors and arithmetic ----------------------------------------------
+    def define_vector(self, name: str, source: str, query: str, kind: str) -> NamedVector | None:
+        """Make a named vector from the current point, the lasso selection or a query."""
+        bank = self.session.bank
+        try:
+            if bank is None:
+                raise ValueError("no latent bank yet")
+            if source == "current point":
+                if self.session.current is None:
+                    raise ValueError("no current point: click one first")
+                label, z = self.session.current
+                item = NamedVector(name, np.asarray(z, np.float32).copy(), f"point {label}")
+            else:
+                if source == "selection":
+                    if self._selection is None or not self._selection.any():
+                        raise ValueError("nothing is selected: Ctrl+drag a lasso around some points")
+                    mask, what = self._selection, f"selection of {int(self._selection.sum())}"
+                else:
+                    mask, what = query_mask(bank, query), f"'{query}'"
+                if not mask.any():
+                    raise ValueError(f"no point matches {what}")
+                item = self._vector_from_mask(name, bank, mask, what, kind, query if source == "query" else "")
+            self.session.vectors.add(item)
+        except ExpressionError as exc:
+            self.arithmetic.show_define_error(f"{exc}\n{exc.pointer()}")
+            return None
+        except ValueError as exc:
+            self.arithmetic.show_define_error(str(exc))
+            return None
+        self.arithmetic.set_vectors([self.session.vectors[n] for n in self.session.vectors.names()])
+        return item
+
+    def _vector_from_mask(self, name, bank, mask, what, kind, query) -> NamedVector:
+        z, n = bank.latents, int(mask.sum())
+        if kind == "mean":
+            return NamedVector(name, av.mean_vector(z, mask), f"mean of {what}", count=n)
+        if kind == "attribute":
+            return NamedVector(name, av.difference_vector(z, mask, ~mask), f"{what} − rest", count=n)
+        if kind == "balanced":
+            used = set(query.replace("!", " ").replace("&", " ").replace("|", " ").split())
+            others = {k: v for k, v in bank.attributes.items() if k not in used}
+            return NamedVector(name, av.balanced_vector(z, mask, others), f"{what} − rest, balanced over "
+                               f"{', '.join(others) or 'nothing'}", count=n)
+        if kind == "boundary":
+            normal, acc = av.boundary_direction(z, mask)
+            # Scale the unit normal to the gap between the class means along it.
+            gap = float((z[mask].mean(0) - z[~mask].mean(0)) @ normal)
+            return NamedVector(name, normal * gap, f"boundary of {what}", accuracy=acc, count=n)
+        raise ValueError(f"unknown kind {kind!r}")
+
+    def remove_vector(self, name: str) -> None:
+        self.session.vectors.remove(name)
+        self.arithmetic.set_vectors([self.session.vectors[n] for n in self.session.vectors.names()])
+
+    def evaluate_expression(self, text: str) -> np.ndarray | None:
+        """Evaluate, place the result on the scatter, decode it with 8 noisy neighbours."""
+        try:
+            result = evaluate(text, self.session.vectors.vectors())
+        except ExpressionError as exc:
+            self.arithmetic.show_expression_error(f"{exc.pointer()}\n{exc}")
+            return None
+        self.arithmetic.show_expression_error("")
+        self.session.current = (f"= {text}", result)
+        self._edit_base = result.copy()
+        if self.session.projection is not None:
+            self.scatter.set_overlay("result", self.session.place(result[None]), symbol="star", size=22,
+                                     colour=(230, 159, 0))
+        rng = np.random.default_rng(0)
+        batch = np.vstack([result[None], result[None] + RESULT_NOISE * rng.standard_normal((8, result.size))])
+        self.preview.show_details({"id": "result", "index": 0, "seed": -1, "norm": float(np.linalg.norm(result)),
+                                   "attributes": {}}, f"= {text}")
+        self.client.decode(batch.astype(np.float32), "result", tag=text)
+        return result
+
+    def _on_direction(self, name: str, amount: float, keep: list) -> None:
+        if self._edit_base is None or name not in self.session.vectors:
+            return
+        v = self.session.vectors[name].vector
+        direction = v
+        if keep:
+            try:
+                direction = av.orthogonalize(v, [self.session.vectors[k].vector for k in keep]) * np.linalg.norm(v)
+            except ValueError as exc:
+                self.message_bar.show_error(f"{name}: {exc}")
+                return
+        latent = (self._edit_base + amount * direction).astype(np.float32)
+        self.session.current = (f"{name} {amount:+.1f}", latent)
+        if self.session.projection is not None:
+            self.scatter.set_overlay("cursor", self.session.place(latent[None]), symbol="o", size=14,
+                                     colour=(255, 255, 255), filled=False)
+        self._throttled_edit(latent)
+
+    def _decode_edit(self, latent: np.ndarray) -> None:
+        self.client.decode(latent[None], "edit")
+
+    def analogy_grid(self, a: str, b: str, c: str, size: int) -> None:
+        """A : B :: C : ? — the plane through A, B and C, sampled on a size × size grid."""
+        vecs = self.session.vectors
+        if not all(n in vecs for n in (a, b, c)):
+            self.message_bar.show_error("Define the three vectors A, B and C first")
+            return
+        A, B, C = (vecs[n].vector for n in (a, b, c))
+        t = np.linspace(0.0, 1.0, size)
+        grid = np.stack([A + u * (B - A) + w * (C - A) for w in t for u in t]).astype(np.float32)
+        self.client.decode(grid, "grid", tag=size)
+
+    # -- neighbours and selection ---------------------------------------------
+    def find_neighbours(self, k: int, metric: str) -> None:
+        bank = self.session.bank
+        if bank is None or self.session.current is None:
+            self.message_bar.show_error("Select a point (or evaluate an expression) first")
+            return
+        label, z = self.session.current
+        idx, dist = nearest(bank.latents, z, k, metric, exclude=self.session.selected)
+        self.scatter.set_overlay("neighbours", self.session.points[idx], symbol="o", size=13,
+                                 colour=(0, 158, 115), filled=False)
+        self.neighbours.show_neighbours(idx, dist, bank.thumbnails, label)
+
+    def _on_lasso(self, vertices) -> None:
+        self._selection = lasso_mask(self.session.points, vertices)
+        n = int(self._selection.sum())
+        self.scatter.set_overlay("selection", self.session.points[self._selection], symbol="o", size=9,
+                                 colour=(240, 228, 66), filled=False)
+        self.statusBar().showMessage(f"{n} points selected — Arithmetic ▸ From: selection", 5000)
 
     # -- responses -----------------------------------------------------------
     @Slot(object)
@@ -220,6 +453,13 @@ class MainWindow(QMainWindow):
         self.colour_combo.setCurrentText(self.session.colour_field or "(none)")
         self.colour_combo.blockSignals(False)
         self.scatter.set_points(self.session.points, self.session.colouring())
+        for layer in list(self.scatter.overlays):
+            self.scatter.set_overlay(layer, None)
+        self.scatter.clear_lasso()
+        self._selection, self._frames = None, None
+        self.walk.set_waypoints([])
+        self.walk.set_default_method(self.model_info.walk if self.model_info else "slerp")
+        self.arithmetic.set_vectors([])
         ratio = self.session.projection.explained_variance_ratio_
         self.scatter.set_axis_labels(f"PC1 ({ratio[0]:.0%} of variance)", f"PC2 ({ratio[1]:.0%})")
         self.count_label.setText(f"{len(bank)} points · {bank.source} · PCA {ratio.sum():.0%} of variance")
@@ -227,8 +467,22 @@ class MainWindow(QMainWindow):
 
     @Slot(object, object)
     def _on_decoded(self, request: Decode, images) -> None:
-        if request.purpose == "click" and request.tag == self.session.selected:
+        purpose = request.purpose
+        if purpose == "click" and request.tag == self.session.selected:
             self.preview.show_image(images[0])
+        elif purpose == "path":
+            self.walk.show_frames(images)
+            self.preview.show_image(images[self.walk.slider.value()])
+        elif purpose in ("slider", "edit"):
+            self.preview.show_image(images[0])
+        elif purpose == "result":
+            self.arithmetic.show_result(images)
+            self.preview.show_image(images[0])
+        elif purpose == "grid":
+            from models.imaging import image_grid
+
+            self._grid_image = image_grid(images, cols=request.tag)
+            self.arithmetic.show_grid(self._grid_image)
 
     @Slot(object, str)
     def _on_failed(self, request, message: str) -> None:
@@ -297,6 +551,9 @@ class MainWindow(QMainWindow):
 
     def _end_long(self) -> None:
         self._long_request = None
+        self._frames: np.ndarray | None = None
+        self._edit_base: np.ndarray | None = None
+        self._selection: np.ndarray | None = None
         self.progress_bar.hide()
         self.cancel_button.hide()
         self.statusBar().clearMessage()

@@ -24,10 +24,12 @@ class ScatterView(QWidget):
 
     hovered = Signal(int, QPointF)  # index (-1 for none), global position
     clicked = Signal(int)
+    shiftClicked = Signal(int)
+    lassoFinished = Signal(object)  # (k, 2) vertices in data coordinates
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background="#1e1f22")
+        self.plot = pg.PlotWidget(background="#1e1f22", viewBox=LassoViewBox())
         self.plot.setAspectLocked(False)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.getPlotItem().setMenuEnabled(True)
@@ -36,6 +38,12 @@ class ScatterView(QWidget):
         self.marker = pg.ScatterPlotItem(pxMode=True, size=16, pen=pg.mkPen("w", width=2), brush=None, symbol="o")
         self.plot.addItem(self.marker)
         self.legend = self.plot.addLegend(offset=(10, 10))
+        self.overlays: dict[str, pg.GraphicsObject] = {}
+        self.lasso_curve = pg.PlotCurveItem(pen=pg.mkPen((255, 255, 255), width=1, style=Qt.PenStyle.DashLine))
+        self.plot.addItem(self.lasso_curve)
+        vb = self.plot.getPlotItem().vb
+        vb.lassoMoved.connect(self._on_lasso_moved)
+        vb.lassoDone.connect(self._on_lasso_done)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
@@ -70,6 +78,38 @@ class ScatterView(QWidget):
             for name, brush in zip(colouring.names, brushes):
                 self.legend.addItem(pg.ScatterPlotItem(brush=brush, pen=None, size=10), name)
 
+    def set_overlay(self, name: str, points: np.ndarray | None, *, symbol: str = "o", size: int = 10,
+                    colour=(255, 255, 255), line: bool = False, filled: bool = True) -> None:
+        """Draw (or with ``points=None`` remove) a named layer over the bank:
+        a path, an arithmetic result, highlighted neighbours, a selection."""
+        old = self.overlays.pop(name, None)
+        if old is not None:
+            self.plot.removeItem(old)
+        if points is None or len(points) == 0:
+            return
+        pts = np.asarray(points, np.float32)
+        brush = pg.mkBrush(*colour, 230) if filled else None
+        pen = pg.mkPen(*colour, width=2)
+        if line:
+            item = pg.PlotDataItem(pts[:, 0], pts[:, 1], pen=pen, symbol=symbol, symbolSize=size,
+                                   symbolBrush=brush, symbolPen=pen)
+        else:
+            item = pg.ScatterPlotItem(pos=pts, symbol=symbol, size=size, brush=brush, pen=pen, pxMode=True)
+        item.setZValue(10)
+        self.plot.addItem(item)
+        self.overlays[name] = item
+
+    def _on_lasso_moved(self, vertices: np.ndarray) -> None:
+        self.lasso_curve.setData(vertices[:, 0], vertices[:, 1])
+
+    def _on_lasso_done(self, vertices: np.ndarray) -> None:
+        closed = np.vstack([vertices, vertices[:1]])
+        self.lasso_curve.setData(closed[:, 0], closed[:, 1])
+        self.lassoFinished.emit(vertices)
+
+    def clear_lasso(self) -> None:
+        self.lasso_curve.setData([], [])
+
     def mark(self, index: int | None) -> None:
         """Ring the selected point."""
         if index is None or index < 0 or index >= len(self.points):
@@ -98,4 +138,33 @@ class ScatterView(QWidget):
             return
         idx = self.point_under(event.scenePos())
         if idx is not None:
-            self.clicked.emit(idx)
+            if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+                self.shiftClicked.emit(idx)
+            else:
+                self.clicked.emit(idx)
+
+
+class LassoViewBox(pg.ViewBox):
+    """A ViewBox where Ctrl+drag draws a lasso instead of panning."""
+
+    lassoMoved = Signal(object)
+    lassoDone = Signal(object)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._lasso: list[tuple[float, float]] = []
+
+    def mouseDragEvent(self, ev, axis=None):
+        if ev.button() == Qt.MouseButton.LeftButton and ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            ev.accept()
+            p = self.mapSceneToView(ev.scenePos())
+            if ev.isStart():
+                self._lasso = []
+            self._lasso.append((p.x(), p.y()))
+            vertices = np.asarray(self._lasso, np.float64)
+            if ev.isFinish():
+                self.lassoDone.emit(vertices)
+            else:
+                self.lassoMoved.emit(vertices)
+            return
+        super().mouseDragEvent(ev, axis)

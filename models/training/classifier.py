@@ -14,10 +14,36 @@ from models.nets import build_net
 from models.training.common import Run, TrainOptions, dataset_config, images_on_device, load_training_data, upscale
 
 
+def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    radius = max(1, int(round(2 * sigma)))
+    k = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-0.5 * (k / sigma) ** 2)
+    k = k / k.sum()
+    c = x.shape[1]
+    x = nn.functional.pad(x, (radius, radius, radius, radius), mode="replicate")
+    x = nn.functional.conv2d(x, k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return nn.functional.conv2d(x, k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+
+
 def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Small random shifts, so the classifier does not key on exact pixel positions."""
+    """Shifts, blur, noise and contrast changes.
+
+    The classifier's job is to label what generative models make, which is
+    never as crisp as the rendered training data; without this it reads a
+    slightly soft image as "unsure", which is a statement about rendering,
+    not about whether the face wears glasses.
+    """
+    r = torch.rand(4, generator=gen)
     dx, dy = (int(v) for v in torch.randint(-2, 3, (2,), generator=gen))
-    return torch.roll(x, shifts=(dy, dx), dims=(2, 3))
+    x = torch.roll(x, shifts=(dy, dx), dims=(2, 3))
+    if r[0] < 0.5:
+        x = _gaussian_blur(x, 0.3 + 0.7 * float(r[1]))
+    if r[2] < 0.5:
+        noise = torch.randn(x.shape, generator=gen).to(x.device)
+        x = x + 0.08 * float(r[3]) * noise
+    if r[1] < 0.3:
+        x = x * (0.9 + 0.2 * float(r[3]))
+    return x.clamp(-1, 1)
 
 
 def _validation_set(opts: TrainOptions, ds):

@@ -1,0 +1,88 @@
+"""Interpolation: waypoints, lerp/slerp, steps, the filmstrip and a scrub slider."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QListWidget, QPushButton, QSlider,
+                               QSpinBox, QVBoxLayout, QWidget)
+
+from explorer.ui.filmstrip import Filmstrip
+
+SLERP_TIP = ("Slerp walks along the sphere. Codes from a Gaussian prior live on a thin shell of radius √d; "
+             "a straight line (lerp) between two of them cuts through the middle of the ball, where the model "
+             "saw almost nothing in training, so lerp frames fade and blur. Slerp keeps every frame on the shell.")
+
+
+class WalkPanel(QWidget):
+    addRequested = Signal()
+    clearRequested = Signal()
+    walkRequested = Signal(str, int)  # method, steps
+    frameChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.waypoints = QListWidget()
+        self.waypoints.setMaximumHeight(110)
+        add = QPushButton("Add current point")
+        add.setToolTip("Add the point in the preview as a waypoint (or Shift+click a point in the scatter)")
+        clear = QPushButton("Clear")
+        self.method = QComboBox()
+        self.method.addItems(["slerp", "lerp"])
+        self.method.setToolTip(SLERP_TIP)
+        self.method.setItemData(0, SLERP_TIP, Qt.ItemDataRole.ToolTipRole)
+        self.steps = QSpinBox()
+        self.steps.setRange(2, 200)
+        self.steps.setValue(12)
+        self.go = QPushButton("Walk")
+        self.go.setToolTip("Decode every frame of the path (Ctrl+W)")
+        self.filmstrip = Filmstrip()
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setEnabled(False)
+        self.frame_label = QLabel("")
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(clear)
+        form = QFormLayout()
+        form.addRow("Interpolation", self.method)
+        form.addRow("Frames", self.steps)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Waypoints (two or more):"))
+        layout.addWidget(self.waypoints)
+        layout.addLayout(buttons)
+        layout.addLayout(form)
+        layout.addWidget(self.go)
+        layout.addWidget(self.filmstrip)
+        layout.addWidget(self.slider)
+        layout.addWidget(self.frame_label)
+        layout.addStretch(1)
+        add.clicked.connect(self.addRequested)
+        clear.clicked.connect(self.clearRequested)
+        self.go.clicked.connect(lambda: self.walkRequested.emit(self.method.currentText(), self.steps.value()))
+        self.slider.valueChanged.connect(self._on_slider)
+        self.filmstrip.chosen.connect(self.slider.setValue)
+
+    def set_waypoints(self, labels: list[str]) -> None:
+        self.waypoints.clear()
+        self.waypoints.addItems([f"{i + 1}. {t}" for i, t in enumerate(labels)])
+        self.go.setEnabled(len(labels) >= 2)
+
+    def set_default_method(self, walk: str) -> None:
+        self.method.setCurrentText("slerp" if walk == "slerp" else "lerp")
+
+    def start_path(self, frames: int) -> None:
+        self.filmstrip.clear()
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, frames - 1)
+        self.slider.setValue(0)
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(True)
+        self.frame_label.setText(f"{frames} frames — decoding…")
+
+    def show_frames(self, images: np.ndarray) -> None:
+        self.filmstrip.set_images(images)
+        self.frame_label.setText(f"frame {self.slider.value() + 1} of {len(images)}")
+
+    def _on_slider(self, value: int) -> None:
+        self.frame_label.setText(f"frame {value + 1} of {self.slider.maximum() + 1}")
+        self.frameChanged.emit(value)

@@ -1,0 +1,67 @@
+"""Copy trained checkpoints into resources/ (fp16, no optimizer state), with
+their sample grids, evaluation reports and model cards.
+
+Usage: python scripts/publish_models.py RUNS_DIR [NAME ...]
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from explorer.commands.evaluate import evaluate_checkpoint  # noqa: E402
+from models.checkpoint import atomic_write_bytes, read_config, slim_copy  # noqa: E402
+from models.model_card import render_card  # noqa: E402
+
+NAMES = ["toyfaces_classifier", "digits_classifier", "toyfaces_vae", "toyfaces_dcgan", "toyfaces_ldm", "digits_vae"]
+
+
+def publish(runs: Path, name: str) -> None:
+    src, dst = runs / f"{name}.safetensors", ROOT / "resources" / f"{name}.safetensors"
+    slim_copy(src, dst)
+    if src.with_suffix(".png").exists():
+        shutil.copyfile(src.with_suffix(".png"), dst.with_suffix(".png"))
+    config = read_config(dst)
+    report, extra = None, ""
+    if config["family"] != "classifier":
+        report = evaluate_checkpoint(dst, progress=False)
+        report["checkpoint"], report["classifier"] = dst.name, report["classifier"].split("/")[-1]
+        atomic_write_bytes(dst.with_suffix(".eval.json"), lambda t: Path(t).write_text(json.dumps(report, indent=2)))
+        extra = timing_note(dst)
+    card = render_card(config, report, dst, extra)
+    atomic_write_bytes(dst.with_suffix(".md"), lambda t: Path(t).write_text(card))
+    print(f"published {dst.name}")
+
+
+def timing_note(path: Path) -> str:
+    """Decode time on this machine's CPU, for the card."""
+    import time
+
+    import numpy as np
+    import torch
+
+    from models.loading import load_latent_model
+
+    torch.set_num_threads(2)
+    model = load_latent_model(path)
+    z = model.sample_latents(0, np.arange(16))
+    model.decode(z[:1])
+    t0 = time.perf_counter()
+    model.decode(z[:1])
+    one = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model.decode(z)
+    sixteen = time.perf_counter() - t0
+    return (f"## Speed\n\nDecoding on a 2-core CPU (torch {torch.__version__}, 2 threads): one image {one * 1000:.1f} ms, "
+            f"a batch of 16 {sixteen * 1000:.1f} ms.")
+
+
+if __name__ == "__main__":
+    runs = Path(sys.argv[1])
+    for name in sys.argv[2:] or NAMES:
+        publish(runs, name)

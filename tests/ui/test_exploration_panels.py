@@ -1,0 +1,130 @@
+"""Walks, named vectors, arithmetic, direction sliders, analogy grids and
+neighbours in the window, on tiny real models (offscreen)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from explorer.ui.main_window import MainWindow
+from models.loading import load_latent_model
+
+
+@pytest.fixture
+def window(qtbot, config_dir, tiny_checkpoints):
+    w = MainWindow(str(tiny_checkpoints["vae"]), bank_size=200, threads=1)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.session.bank is not None, timeout=30000)
+    yield w
+    w.close()
+
+
+def test_walk_through_three_waypoints_fills_the_filmstrip_and_scrubs(qtbot, window, tiny_checkpoints):
+    for i in (3, 40, 77):
+        window.select_point(i)
+        window.walk.addRequested.emit()
+    assert window.walk.waypoints.count() == 3
+    assert window.walk.method.currentText() == "slerp" and "shell" in window.walk.method.toolTip()
+    window.walk.steps.setValue(9)
+    window.walk.go.click()
+    qtbot.waitUntil(lambda: window.walk.filmstrip.count() == 9, timeout=20000)
+    assert "path" in window.scatter.overlays
+    frames = window._frames
+    bank = window.session.bank
+    assert np.allclose(frames[0], bank.latents[3], atol=1e-5) and np.allclose(frames[-1], bank.latents[77], atol=1e-5)
+    model = load_latent_model(tiny_checkpoints["vae"])
+    window.preview.shown_image = None
+    window.walk.slider.setValue(5)
+    qtbot.waitUntil(lambda: window.preview.shown_image is not None, timeout=10000)
+    qtbot.wait(100)  # let a trailing throttled request land
+    assert np.array_equal(window.preview.shown_image, model.decode(frames[5:6])[0])
+    assert window.session.current[0] == "frame 6"
+
+
+def test_define_vectors_by_query_and_evaluate_the_headline_expression(qtbot, window, tiny_checkpoints):
+    panel = window.arithmetic
+    for name, query in (("glasses_man", "male & glasses"), ("man", "male & !glasses"), ("woman", "!male & !glasses")):
+        assert window.define_vector(name, "query", query, "mean") is not None
+    assert panel.vector_list.count() == 3 and panel.expr_edit.completions("gl") == ["glasses_man"]
+    bank = window.session.bank
+    male, glasses = bank.attributes["male"] >= 0.5, bank.attributes["glasses"] >= 0.5
+    expected = (bank.latents[male & glasses].mean(0) - bank.latents[male & ~glasses].mean(0)
+                + bank.latents[~male & ~glasses].mean(0))
+    panel.expr_edit.setText("glasses_man - man + woman")
+    with qtbot.waitSignal(window.client.decoded, timeout=10000):
+        panel.expr_edit.returnPressed.emit()
+    label, result = window.session.current
+    assert np.allclose(result, expected, atol=1e-5)
+    assert "result" in window.scatter.overlays
+    assert all(cell.pixmap() is not None and not cell.pixmap().isNull() for cell in panel.result_cells)
+    model = load_latent_model(tiny_checkpoints["vae"])
+    assert np.array_equal(window.preview.shown_image, model.decode(result[None])[0])
+
+
+def test_expression_and_query_errors_point_at_the_character(window):
+    window.define_vector("man", "query", "male", "mean")
+    assert window.evaluate_expression("man - womn") is None
+    text = window.arithmetic.expr_error.text()
+    assert "unknown name 'womn'" in text and text.splitlines()[1] == " " * 6 + "^"
+    assert window.define_vector("x", "query", "male & kitten", "mean") is None
+    assert "unknown attribute 'kitten'" in window.arithmetic.define_error.text()
+    assert window.define_vector("9bad", "query", "male", "mean") is None
+    assert "not a valid name" in window.arithmetic.define_error.text()
+
+
+def test_balanced_and_boundary_vectors(window):
+    b = window.define_vector("glasses_b", "query", "glasses", "balanced")
+    assert b is not None and "balanced over male, smiling, hat, beard" in b.origin
+    d = window.define_vector("glasses_d", "query", "glasses", "boundary")
+    assert d is not None and 0.0 <= d.accuracy <= 1.0
+    assert "accuracy" in window.arithmetic.vector_list.item(1).text()
+
+
+def test_lasso_selection_defines_a_mean_vector(qtbot, window):
+    pts = window.session.points
+    lo, hi = pts.min(0), pts.max(0)
+    mid = (lo + hi) / 2
+    square = np.array([[lo[0] - 1, lo[1] - 1], [mid[0], lo[1] - 1], [mid[0], mid[1]], [lo[0] - 1, mid[1]]])
+    window.scatter.lassoFinished.emit(square)
+    inside = (pts[:, 0] < mid[0]) & (pts[:, 1] < mid[1])
+    assert np.array_equal(window._selection, inside)
+    item = window.define_vector("corner", "selection", "", "mean")
+    assert np.allclose(item.vector, window.session.bank.latents[inside].mean(0), atol=1e-5)
+
+
+def test_direction_slider_keeps_the_chosen_attributes(qtbot, window):
+    window.define_vector("glasses", "query", "glasses", "attribute")
+    window.define_vector("male", "query", "male", "attribute")
+    window.select_point(10)
+    base = window.session.bank.latents[10].copy()
+    panel = window.arithmetic
+    panel.direction.setCurrentText("glasses")
+    panel.keep.item(1).setCheckState(panel.keep.item(1).checkState().Checked)
+    with qtbot.waitSignal(window.client.decoded, timeout=10000):
+        panel.amount.setValue(20)
+    label, latent = window.session.current
+    moved = latent - base
+    male = window.session.vectors["male"].vector
+    assert abs(moved @ male) < 1e-3 * np.linalg.norm(moved) * np.linalg.norm(male)
+    assert np.linalg.norm(moved) == pytest.approx(2.0 * np.linalg.norm(window.session.vectors["glasses"].vector), rel=1e-4)
+
+
+def test_analogy_grid_is_one_image(qtbot, window):
+    for name, query in (("a", "male & !glasses"), ("b", "male & glasses"), ("c", "!male & !glasses")):
+        window.define_vector(name, "query", query, "mean")
+    with qtbot.waitSignal(window.client.decoded, timeout=10000):
+        window.analogy_grid("a", "b", "c", 4)
+    assert window._grid_image.shape == (4 * 17 + 1, 4 * 17 + 1, 3)
+    assert not window.arithmetic.grid_image.pixmap().isNull()
+
+
+def test_neighbours_are_highlighted_and_listed(qtbot, window):
+    window.select_point(5)
+    window.find_neighbours(6, "cosine")
+    assert window.neighbours.strip.count() == 6
+    assert "neighbours" in window.scatter.overlays
+    idx = window.neighbours.indices
+    assert 5 not in idx
+    window.neighbours.strip.setCurrentRow(2)
+    assert window.session.selected == idx[2]
