@@ -10,7 +10,7 @@ import numpy as np
 
 from explorer.core.colouring import Colouring, colour_by
 from explorer.core.latent_bank import LatentBank
-from explorer.core.projection import PCAProjection
+from explorer.core.projection import AttributeAxes, NeighbourPlacement, PCAProjection
 from explorer.core.vector_library import VectorLibrary
 
 
@@ -26,11 +26,15 @@ class ExplorerSession:
         self.vectors = VectorLibrary()
         self.waypoints: list[tuple[str, np.ndarray]] = []
         self.current: tuple[str, np.ndarray] | None = None  # the latent shown in the preview
+        self.layout_method = "PCA"
+        self.layout_cache: dict[tuple, np.ndarray] = {}  # (method, bank id) → coordinates
 
     def set_bank(self, bank: LatentBank) -> None:
         self.bank = bank
         self.projection = PCAProjection(2).fit(bank.latents)
         self.points = self.projection.transform(bank.latents)
+        self.layout_method = "PCA"
+        self.layout_cache = {}
         fields = bank.colour_fields()
         if self.colour_field not in fields:
             self.colour_field = default_colour_field(fields)
@@ -38,6 +42,32 @@ class ExplorerSession:
         self.vectors.clear()
         self.waypoints = []
         self.current = None
+
+    def use_pca(self) -> None:
+        self.projection = PCAProjection(2).fit(self.bank.latents)
+        self.points = self.projection.transform(self.bank.latents)
+        self.layout_method = "PCA"
+
+    def use_embedding(self, method: str, coords: np.ndarray) -> None:
+        """A t-SNE/UMAP layout of the bank; new latents are placed by neighbours."""
+        coords = np.asarray(coords, np.float32)
+        if coords.shape != (len(self.bank), 2):
+            raise ValueError(f"{method}: {coords.shape} coordinates for {len(self.bank)} codes")
+        self.layout_cache[(method, id(self.bank))] = coords
+        self.projection = NeighbourPlacement(self.bank.latents, coords)
+        self.points = coords
+        self.layout_method = method
+
+    def cached_embedding(self, method: str) -> np.ndarray | None:
+        return self.layout_cache.get((method, id(self.bank)))
+
+    def use_attribute_axes(self, x_name: str, y_name: str) -> None:
+        """x along named vector ``x_name``, y along ``y_name``."""
+        if x_name not in self.vectors or y_name not in self.vectors:
+            raise ValueError("define two named vectors first (Arithmetic tab) to use them as axes")
+        self.projection = AttributeAxes(self.vectors[x_name].vector, self.vectors[y_name].vector).fit(self.bank.latents)
+        self.points = self.projection.transform(self.bank.latents)
+        self.layout_method = f"{x_name} × {y_name}"
 
     def place(self, latents: np.ndarray) -> np.ndarray:
         """2-D positions of new latents in the current layout."""

@@ -72,9 +72,14 @@ class InferenceWorker(QObject):
             self._cond.notify()
 
     def cancel(self, request_id: int) -> None:
+        """Cancel a running or pending request; either way ``cancelled`` follows."""
         with self._cond:
-            self._cancel.add(request_id)
+            pending = [r for r in self._queue if r.id == request_id]
             self._queue = deque(r for r in self._queue if r.id != request_id)
+            if not pending:
+                self._cancel.add(request_id)
+        for r in pending:
+            self.cancelled.emit(r)
 
     def stop(self) -> None:
         with self._cond:

@@ -66,6 +66,8 @@ class MainWindow(QMainWindow):
         self._frames: np.ndarray | None = None
         self._edit_base: np.ndarray | None = None
         self._selection: np.ndarray | None = None
+        self._overlay_latents: dict[str, tuple[np.ndarray, dict]] = {}
+        self._projection_job = None
         self.client = InferenceClient(self, threads=threads)
         self._build_widgets()
         self._build_menus()
@@ -82,7 +84,19 @@ class MainWindow(QMainWindow):
         self.colour_combo = QComboBox()
         self.colour_combo.setToolTip("Colour the points by an attribute or label")
         self.count_label = QLabel("")
+        self.layout_combo = QComboBox()
+        self.layout_combo.addItems(["PCA", "t-SNE", "UMAP", "attribute axes"])
+        self.layout_combo.setToolTip("How the latent codes are laid out. t-SNE and UMAP run in the background "
+                                     "(Cancel in the status bar) and are cached per model and bank.")
+        self.axis_x, self.axis_y = QComboBox(), QComboBox()
+        for combo, axis in ((self.axis_x, "x"), (self.axis_y, "y")):
+            combo.setToolTip(f"The named vector along the {axis} axis")
+            combo.hide()
         bar = QHBoxLayout()
+        bar.addWidget(QLabel("Layout:"))
+        bar.addWidget(self.layout_combo)
+        bar.addWidget(self.axis_x)
+        bar.addWidget(self.axis_y)
         bar.addWidget(QLabel("Colour by:"))
         bar.addWidget(self.colour_combo)
         bar.addStretch(1)
@@ -186,6 +200,9 @@ class MainWindow(QMainWindow):
         self.scatter.clicked.connect(self.select_point)
         self.scatter.hovered.connect(self._on_hover)
         self.colour_combo.currentTextChanged.connect(self._on_colour_field)
+        self.layout_combo.currentTextChanged.connect(self.set_layout)
+        self.axis_x.currentTextChanged.connect(lambda _t: self._apply_axes())
+        self.axis_y.currentTextChanged.connect(lambda _t: self._apply_axes())
         self.cancel_button.clicked.connect(self.cancel_long_job)
         self.scatter.shiftClicked.connect(self._on_shift_click)
         self.scatter.lassoFinished.connect(self._on_lasso)
@@ -245,8 +262,100 @@ class MainWindow(QMainWindow):
         self.preview.clear()
 
     def cancel_long_job(self) -> None:
-        if self._long_request is not None:
+        if self._projection_job is not None and self._projection_job.is_running():
+            self._projection_job.cancel()
+        elif self._long_request is not None:
             self.client.cancel(self._long_request)
+
+    # -- layouts ---------------------------------------------------------------
+    def set_layout(self, method: str) -> None:
+        """PCA now; t-SNE/UMAP from the cache or a background process; attribute axes."""
+        if self.session.bank is None:
+            return
+        is_axes = method == "attribute axes"
+        self.axis_x.setVisible(is_axes)
+        self.axis_y.setVisible(is_axes)
+        if self._projection_job is not None and self._projection_job.is_running():
+            self._projection_job.cancel()
+        if method == "PCA":
+            self.session.use_pca()
+            self._show_layout()
+        elif is_axes:
+            self._apply_axes()
+        else:
+            cached = self.session.cached_embedding(method)
+            if cached is not None:
+                self.session.use_embedding(method, cached)
+                self._show_layout()
+                return
+            from explorer.inference.projection_job import ProjectionJob
+
+            job = ProjectionJob(method, self.session.bank.latents, 0, self)
+            job.finished.connect(self._on_projection_done)
+            job.failed.connect(self._on_projection_failed)
+            job.cancelled.connect(self._on_projection_cancelled)
+            job.tick.connect(lambda secs: self.statusBar().showMessage(f"Computing {method}… {secs:.0f} s"))
+            self._projection_job = job
+            self._set_long(None, f"Computing {method}…")
+            self.cancel_button.show()
+            job.start()
+
+    def _apply_axes(self) -> None:
+        if self.layout_combo.currentText() != "attribute axes" or self.session.bank is None:
+            return
+        try:
+            self.session.use_attribute_axes(self.axis_x.currentText(), self.axis_y.currentText())
+        except ValueError as exc:
+            self.message_bar.show_error(str(exc))
+            return
+        self._show_layout()
+
+    def _show_layout(self) -> None:
+        self.scatter.set_points(self.session.points, self.session.colouring())
+        m = self.session.layout_method
+        if m == "PCA":
+            r = self.session.projection.explained_variance_ratio_
+            self.scatter.set_axis_labels(f"PC1 ({r[0]:.0%} of variance)", f"PC2 ({r[1]:.0%})")
+        elif "×" in m:
+            x, y = m.split(" × ")
+            self.scatter.set_axis_labels(f"along {x}", f"along {y}")
+        else:
+            self.scatter.set_axis_labels(f"{m} 1", f"{m} 2")
+        self._replace_overlays()
+        if self.session.selected is not None:
+            self.scatter.mark(self.session.selected)
+
+    @Slot(object)
+    def _on_projection_done(self, coords) -> None:
+        self._end_long()
+        method = self._projection_job.method
+        if self.layout_combo.currentText() == method and self.session.bank is not None:
+            self.session.use_embedding(method, coords)
+            self._show_layout()
+
+    @Slot(str)
+    def _on_projection_failed(self, message: str) -> None:
+        self._end_long()
+        self.message_bar.show_error(message)
+
+    @Slot()
+    def _on_projection_cancelled(self) -> None:
+        self._end_long()
+        self.statusBar().showMessage("Cancelled", 3000)
+
+    def _overlay(self, name: str, latents: np.ndarray | None, **style) -> None:
+        """Draw latents as a named layer, remembering them to re-place on a new layout."""
+        if latents is None or self.session.projection is None:
+            self._overlay_latents.pop(name, None)
+            self.scatter.set_overlay(name, None)
+            return
+        latents = np.asarray(latents, np.float32).reshape(len(latents), -1)
+        self._overlay_latents[name] = (latents, style)
+        self.scatter.set_overlay(name, self.session.place(latents), **style)
+
+    def _replace_overlays(self) -> None:
+        for name, (latents, style) in list(self._overlay_latents.items()):
+            self.scatter.set_overlay(name, self.session.place(latents), **style)
 
     def _focus_expression(self) -> None:
         self.tabs.setCurrentIndex(1)
@@ -263,16 +372,16 @@ class MainWindow(QMainWindow):
     def clear_waypoints(self) -> None:
         self.session.waypoints = []
         self._frames = None
-        self.scatter.set_overlay("path", None)
+        self._overlay("path", None)
         self._show_waypoints()
 
     def _show_waypoints(self) -> None:
         self.walk.set_waypoints([label for label, _ in self.session.waypoints])
-        if self.session.projection is not None and self.session.waypoints:
-            self.scatter.set_overlay("waypoints", self.session.place(np.stack([z for _, z in self.session.waypoints])),
-                                     symbol="s", size=12, colour=(255, 255, 255), filled=False)
+        if self.session.waypoints:
+            self._overlay("waypoints", np.stack([z for _, z in self.session.waypoints]),
+                          symbol="s", size=12, colour=(255, 255, 255), filled=False)
         else:
-            self.scatter.set_overlay("waypoints", None)
+            self._overlay("waypoints", None)
 
     def _on_shift_click(self, index: int) -> None:
         self.select_point(index)
@@ -285,8 +394,7 @@ class MainWindow(QMainWindow):
             return
         frames = interpolation_path(np.stack([z for _, z in self.session.waypoints]), steps, method)
         self._frames = frames.reshape(len(frames), -1)
-        self.scatter.set_overlay("path", self.session.place(self._frames), symbol="o", size=5,
-                                 colour=(86, 180, 233), line=True)
+        self._overlay("path", self._frames, symbol="o", size=5, colour=(86, 180, 233), line=True)
         self.walk.start_path(len(frames))
         self.client.decode(self._frames, "path")
 
@@ -294,8 +402,7 @@ class MainWindow(QMainWindow):
         if self._frames is not None and 0 <= i < len(self._frames):
             self.session.current = (f"frame {i + 1}", self._frames[i])
             self._edit_base = self._frames[i].copy()
-            self.scatter.set_overlay("cursor", self.session.place(self._frames[i:i + 1]), symbol="o", size=14,
-                                     colour=(255, 255, 255), filled=False)
+            self._overlay("cursor", self._frames[i:i + 1], symbol="o", size=14, colour=(255, 255, 255), filled=False)
             self._throttled_frame(i)
 
     def _decode_frame(self, i: int) -> None:
@@ -330,7 +437,7 @@ class MainWindow(QMainWindow):
         except ValueError as exc:
             self.arithmetic.show_define_error(str(exc))
             return None
-        self.arithmetic.set_vectors([self.session.vectors[n] for n in self.session.vectors.names()])
+        self._vectors_changed()
         return item
 
     def _vector_from_mask(self, name, bank, mask, what, kind, query) -> NamedVector:
@@ -353,7 +460,18 @@ class MainWindow(QMainWindow):
 
     def remove_vector(self, name: str) -> None:
         self.session.vectors.remove(name)
-        self.arithmetic.set_vectors([self.session.vectors[n] for n in self.session.vectors.names()])
+        self._vectors_changed()
+
+    def _vectors_changed(self) -> None:
+        names = self.session.vectors.names()
+        self.arithmetic.set_vectors([self.session.vectors[n] for n in names])
+        for i, combo in enumerate((self.axis_x, self.axis_y)):
+            current = combo.currentText()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(names)
+            combo.setCurrentText(current if current in names else (names[min(i, len(names) - 1)] if names else ""))
+            combo.blockSignals(False)
 
     def evaluate_expression(self, text: str) -> np.ndarray | None:
         """Evaluate, place the result on the scatter, decode it with 8 noisy neighbours."""
@@ -365,9 +483,7 @@ class MainWindow(QMainWindow):
         self.arithmetic.show_expression_error("")
         self.session.current = (f"= {text}", result)
         self._edit_base = result.copy()
-        if self.session.projection is not None:
-            self.scatter.set_overlay("result", self.session.place(result[None]), symbol="star", size=22,
-                                     colour=(230, 159, 0))
+        self._overlay("result", result[None], symbol="star", size=22, colour=(230, 159, 0))
         rng = np.random.default_rng(0)
         batch = np.vstack([result[None], result[None] + RESULT_NOISE * rng.standard_normal((8, result.size))])
         self.preview.show_details({"id": "result", "index": 0, "seed": -1, "norm": float(np.linalg.norm(result)),
@@ -388,9 +504,7 @@ class MainWindow(QMainWindow):
                 return
         latent = (self._edit_base + amount * direction).astype(np.float32)
         self.session.current = (f"{name} {amount:+.1f}", latent)
-        if self.session.projection is not None:
-            self.scatter.set_overlay("cursor", self.session.place(latent[None]), symbol="o", size=14,
-                                     colour=(255, 255, 255), filled=False)
+        self._overlay("cursor", latent[None], symbol="o", size=14, colour=(255, 255, 255), filled=False)
         self._throttled_edit(latent)
 
     def _decode_edit(self, latent: np.ndarray) -> None:
@@ -415,15 +529,14 @@ class MainWindow(QMainWindow):
             return
         label, z = self.session.current
         idx, dist = nearest(bank.latents, z, k, metric, exclude=self.session.selected)
-        self.scatter.set_overlay("neighbours", self.session.points[idx], symbol="o", size=13,
-                                 colour=(0, 158, 115), filled=False)
+        self._overlay("neighbours", bank.latents[idx], symbol="o", size=13, colour=(0, 158, 115), filled=False)
         self.neighbours.show_neighbours(idx, dist, bank.thumbnails, label)
 
     def _on_lasso(self, vertices) -> None:
         self._selection = lasso_mask(self.session.points, vertices)
         n = int(self._selection.sum())
-        self.scatter.set_overlay("selection", self.session.points[self._selection], symbol="o", size=9,
-                                 colour=(240, 228, 66), filled=False)
+        self._overlay("selection", self.session.bank.latents[self._selection], symbol="o", size=9,
+                      colour=(240, 228, 66), filled=False)
         self.statusBar().showMessage(f"{n} points selected — Arithmetic ▸ From: selection", 5000)
 
     # -- responses -----------------------------------------------------------
@@ -447,6 +560,11 @@ class MainWindow(QMainWindow):
     def _on_bank_ready(self, bank) -> None:
         self._end_long()
         self.session.set_bank(bank)
+        self.layout_combo.blockSignals(True)
+        self.layout_combo.setCurrentText("PCA")
+        self.layout_combo.blockSignals(False)
+        self.axis_x.hide()
+        self.axis_y.hide()
         self.colour_combo.blockSignals(True)
         self.colour_combo.clear()
         self.colour_combo.addItems(["(none)"] + bank.colour_fields())
@@ -454,12 +572,12 @@ class MainWindow(QMainWindow):
         self.colour_combo.blockSignals(False)
         self.scatter.set_points(self.session.points, self.session.colouring())
         for layer in list(self.scatter.overlays):
-            self.scatter.set_overlay(layer, None)
+            self._overlay(layer, None)
         self.scatter.clear_lasso()
         self._selection, self._frames = None, None
         self.walk.set_waypoints([])
         self.walk.set_default_method(self.model_info.walk if self.model_info else "slerp")
-        self.arithmetic.set_vectors([])
+        self._vectors_changed()
         ratio = self.session.projection.explained_variance_ratio_
         self.scatter.set_axis_labels(f"PC1 ({ratio[0]:.0%} of variance)", f"PC2 ({ratio[1]:.0%})")
         self.count_label.setText(f"{len(bank)} points · {bank.source} · PCA {ratio.sum():.0%} of variance")
@@ -546,14 +664,11 @@ class MainWindow(QMainWindow):
         self._long_request = request
         self.progress_bar.setRange(0, 0)
         self.progress_bar.show()
-        self.cancel_button.setVisible(isinstance(request, BuildBank))
+        self.cancel_button.setVisible(isinstance(request, BuildBank) or request is None)
         self.statusBar().showMessage(text)
 
     def _end_long(self) -> None:
         self._long_request = None
-        self._frames: np.ndarray | None = None
-        self._edit_base: np.ndarray | None = None
-        self._selection: np.ndarray | None = None
         self.progress_bar.hide()
         self.cancel_button.hide()
         self.statusBar().clearMessage()
@@ -587,5 +702,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.tip.hide()
+        if self._projection_job is not None and self._projection_job.is_running():
+            self._projection_job.cancel()
         self.client.close()
         super().closeEvent(event)

@@ -33,3 +33,35 @@ def test_colouring_by_attribute_and_label():
     c = colour_by(b, "label")
     assert len(c.names) == 10 and c.categories.max() == 9
     assert colour_by(b, "").names == ("all",)
+
+
+def test_attribute_axes_measure_along_named_vectors():
+    from explorer.core.projection import AttributeAxes
+
+    x = np.array([[1.0, 0, 0], [3.0, 2, 0], [2.0, 1, 5]])
+    ax = AttributeAxes(np.array([2.0, 0, 0]), np.array([0, 0, 1.0])).fit(x)
+    out = ax.transform(x)
+    assert np.allclose(out[:, 0], x[:, 0] - 2.0) and np.allclose(out[:, 1], x[:, 2] - 5 / 3)
+
+
+def test_neighbour_placement_puts_known_codes_on_their_points_and_new_ones_between():
+    from explorer.core.projection import NeighbourPlacement
+
+    latents = np.array([[0.0, 0], [10.0, 0], [0.0, 10]])
+    coords = np.array([[0.0, 0], [1.0, 0], [0.0, 1]])
+    place = NeighbourPlacement(latents, coords, k=2)
+    assert np.allclose(place.transform(latents), coords)
+    mid = place.transform(np.array([[5.0, 0]]))[0]
+    assert 0.3 < mid[0] < 0.7 and abs(mid[1]) < 0.01
+
+
+def test_tsne_embeds_clusters_apart():
+    from explorer.core.projection import embed
+
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(0, 1, (40, 6)), rng.normal(12, 1, (40, 6))])
+    y = embed("t-SNE", x)
+    d = np.linalg.norm(y[:, None] - y[None], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    same = (np.argmin(d, axis=1) < 40) == (np.arange(80) < 40)
+    assert same.all()  # every point's nearest neighbour in the layout is from its own cluster

@@ -128,3 +128,44 @@ def test_neighbours_are_highlighted_and_listed(qtbot, window):
     assert 5 not in idx
     window.neighbours.strip.setCurrentRow(2)
     assert window.session.selected == idx[2]
+
+
+def test_tsne_runs_in_the_background_is_cached_and_places_new_points(qtbot, window):
+    window.define_vector("man", "query", "male & !glasses", "mean")
+    window.evaluate_expression("man")
+    pca_points = window.session.points.copy()
+    window.layout_combo.setCurrentText("t-SNE")
+    assert window.cancel_button.isVisibleTo(window)
+    qtbot.waitUntil(lambda: window.session.layout_method == "t-SNE", timeout=120000)
+    pts = window.session.points
+    assert pts.shape == pca_points.shape and not np.allclose(pts, pca_points)
+    # The arithmetic result was re-placed among its neighbours in the new layout.
+    placed = window.scatter.overlays["result"].data["x"][0], window.scatter.overlays["result"].data["y"][0]
+    assert pts[:, 0].min() <= placed[0] <= pts[:, 0].max() and pts[:, 1].min() <= placed[1] <= pts[:, 1].max()
+    window.layout_combo.setCurrentText("PCA")
+    assert np.allclose(window.session.points, pca_points)
+    window.layout_combo.setCurrentText("t-SNE")  # from the cache: no background job this time
+    assert window.session.layout_method == "t-SNE" and np.array_equal(window.session.points, pts)
+
+
+def test_a_background_layout_can_be_cancelled(qtbot, window):
+    window.layout_combo.setCurrentText("t-SNE")
+    with qtbot.waitSignal(window._projection_job.cancelled, timeout=10000):
+        window.cancel_button.click()
+    assert window.session.layout_method == "PCA"
+    assert not window.progress_bar.isVisibleTo(window)
+
+
+def test_attribute_axes_layout(window):
+    window.define_vector("glasses", "query", "glasses", "attribute")
+    window.define_vector("male", "query", "male", "attribute")
+    window.layout_combo.setCurrentText("attribute axes")
+    window.axis_x.setCurrentText("glasses")
+    window.axis_y.setCurrentText("male")
+    assert window.session.layout_method == "glasses × male"
+    bank = window.session.bank
+    g = window.session.vectors["glasses"].vector
+    expected_x = (bank.latents - bank.latents.mean(0)) @ (g / np.linalg.norm(g))
+    assert np.allclose(window.session.points[:, 0], expected_x, atol=1e-4)
+    glasses = bank.attributes["glasses"] >= 0.5
+    assert window.session.points[glasses, 0].mean() > window.session.points[~glasses, 0].mean()
