@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from explorer.ui.images import to_pixmap
 
-PREVIEW_SIDE = 320
+PREVIEW_SIDE = 256
 
 
 class PreviewPanel(QWidget):

@@ -50,6 +50,8 @@ def train_gan(opts: TrainOptions):
     nz, ngf, ndf = int(opts.extra.get("nz", 100)), width, int(opts.extra.get("ndf", width // 2))
     smooth = float(opts.extra.get("label_smoothing", 0.9))
     noise0 = float(opts.extra.get("instance_noise", 0.1))
+    # Fixed in epochs (not a fraction of --epochs), so resuming for longer does not bring the noise back.
+    fade = max(1, int(opts.extra.get("noise_fade_epochs", 19)))
     arch = {
         "generator": {"type": "Generator", "nz": nz, "ngf": ngf, "channels": ds.channels, "image_size": ds.image_size},
         "discriminator": {"type": "Discriminator", "ndf": ndf, "channels": ds.channels, "image_size": ds.image_size,
@@ -78,7 +80,7 @@ def train_gan(opts: TrainOptions):
         d.train()
         # Instance noise (Sønderby et al. 2016), fading to zero by the last epoch,
         # keeps the discriminator from winning outright early on.
-        sigma = noise0 * max(0.0, 1.0 - epoch / max(1, opts.epochs - 1))
+        sigma = noise0 * max(0.0, 1.0 - epoch / fade)
         sum_d = sum_g = count = 0.0
         for i, idx in enumerate(run.batches(len(x_all), epoch)):
             real = x_all[idx]
