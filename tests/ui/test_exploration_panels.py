@@ -169,3 +169,11 @@ def test_attribute_axes_layout(window):
     assert np.allclose(window.session.points[:, 0], expected_x, atol=1e-4)
     glasses = bank.attributes["glasses"] >= 0.5
     assert window.session.points[glasses, 0].mean() > window.session.points[~glasses, 0].mean()
+
+
+def test_umap_layout(qtbot, window):
+    """UMAP compiles itself with numba in its process (tens of seconds); it runs in the background."""
+    window.layout_combo.setCurrentText("UMAP")
+    qtbot.waitUntil(lambda: window.session.layout_method == "UMAP" or bool(window.message_bar.text()), timeout=300000)
+    assert window.message_bar.text() == ""
+    assert window.session.points.shape == (200, 2) and np.isfinite(window.session.points).all()
