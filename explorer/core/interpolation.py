@@ -48,11 +48,14 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
     return out.reshape(t_arr.shape + np.asarray(a).shape).astype(np.float32)
 
 
-def path(waypoints: np.ndarray, steps: int, method: str = "slerp") -> np.ndarray:
+def path(waypoints: np.ndarray, steps: int, method: str = "slerp", keep_norm: bool = False) -> np.ndarray:
     """``steps`` frames from the first waypoint to the last, through every one.
 
     Frames are spread over the segments in proportion to the segments' angle
-    (slerp) or length (lerp), and every waypoint is itself a frame.
+    (slerp) or length (lerp), and every waypoint is itself a frame. With
+    ``keep_norm`` every frame is rescaled to the norm interpolated between its
+    segment's ends — what a diffusion model's x_T needs to stay on the prior's
+    shell even when walked by lerp (slerp already does this).
     """
     w = np.asarray(waypoints, np.float32)
     if len(w) < 2:
@@ -77,7 +80,13 @@ def path(waypoints: np.ndarray, steps: int, method: str = "slerp") -> np.ndarray
     frames = [w[0][None]]
     for i, k in enumerate(share):
         t = np.arange(1, k + 1) / k
-        frames.append(fn(w[i], w[i + 1], t))
+        seg_frames = fn(w[i], w[i + 1], t)
+        if keep_norm:
+            target = (1 - t) * np.linalg.norm(flat[i]) + t * np.linalg.norm(flat[i + 1])
+            current = np.linalg.norm(seg_frames.reshape(k, -1), axis=1)
+            scale = np.where(current > 0, target / np.where(current > 0, current, 1), 1.0)
+            seg_frames = seg_frames * scale.reshape((k,) + (1,) * (seg_frames.ndim - 1))
+        frames.append(seg_frames)
     return np.concatenate(frames).astype(np.float32)
 
 

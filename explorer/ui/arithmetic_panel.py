@@ -74,6 +74,7 @@ class ArithmeticPanel(QWidget):
     evaluateRequested = Signal(str)
     directionChanged = Signal(str, float, list)  # vector name, amount, names to keep fixed
     analogyRequested = Signal(str, str, str, int)  # A, B, C, grid size
+    saveGridRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -155,6 +156,8 @@ class ArithmeticPanel(QWidget):
         self.grid_size.setRange(2, 9)
         self.grid_size.setValue(5)
         draw = QPushButton("Draw grid")
+        save = QPushButton("Save grid…")
+        save.clicked.connect(self.saveGridRequested)
         self.grid_image = QLabel()
         an_box = QGroupBox("Analogy grid  A : B :: C : ?")
         al = QFormLayout(an_box)
@@ -164,7 +167,10 @@ class ArithmeticPanel(QWidget):
             arow.addWidget(combo, 1)
         al.addRow(arow)
         al.addRow("Size", self.grid_size)
-        al.addRow(draw)
+        brow = QHBoxLayout()
+        brow.addWidget(draw)
+        brow.addWidget(save)
+        al.addRow(brow)
         al.addRow(self.grid_image)
 
         layout = QVBoxLayout(self)

@@ -215,6 +215,7 @@ class MainWindow(QMainWindow):
         self.arithmetic.evaluateRequested.connect(self.evaluate_expression)
         self.arithmetic.directionChanged.connect(self._on_direction)
         self.arithmetic.analogyRequested.connect(self.analogy_grid)
+        self.arithmetic.saveGridRequested.connect(self.save_grid)
         self.neighbours.findRequested.connect(self.find_neighbours)
         self.neighbours.chosen.connect(self.select_point)
         # Hover fires on every mouse move; at most one tooltip update per 40 ms.
@@ -392,7 +393,9 @@ class MainWindow(QMainWindow):
         if len(self.session.waypoints) < 2 or self.session.bank is None:
             self.message_bar.show_error("A walk needs at least two waypoints")
             return
-        frames = interpolation_path(np.stack([z for _, z in self.session.waypoints]), steps, method)
+        # A diffusion model's x_T must keep its norm to stay on the prior's shell.
+        keep_norm = self.model_info is not None and self.model_info.family == "diffusion"
+        frames = interpolation_path(np.stack([z for _, z in self.session.waypoints]), steps, method, keep_norm)
         self._frames = frames.reshape(len(frames), -1)
         self._overlay("path", self._frames, symbol="o", size=5, colour=(86, 180, 233), line=True)
         self.walk.start_path(len(frames))
@@ -520,6 +523,25 @@ class MainWindow(QMainWindow):
         t = np.linspace(0.0, 1.0, size)
         grid = np.stack([A + u * (B - A) + w * (C - A) for w in t for u in t]).astype(np.float32)
         self.client.decode(grid, "grid", tag=size)
+
+    def save_grid(self, path: str | None = None) -> None:
+        """Write the last analogy grid as a PNG (atomically)."""
+        if getattr(self, "_grid_image", None) is None:
+            self.message_bar.show_error("Draw a grid first")
+            return
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save analogy grid", "analogy_grid.png", "PNG (*.png)")
+            if not path:
+                return
+        from models.imaging import save_png
+
+        try:
+            k = max(1, 512 // self._grid_image.shape[0])
+            save_png(path, self._grid_image.repeat(k, 0).repeat(k, 1))
+        except OSError as exc:
+            self.message_bar.show_error(f"Could not save {path}: {exc}")
+            return
+        self.statusBar().showMessage(f"Saved {path}", 4000)
 
     # -- neighbours and selection ---------------------------------------------
     def find_neighbours(self, k: int, metric: str) -> None:

@@ -43,3 +43,15 @@ def test_path_refuses_bad_arguments():
         path(w, 2)
     with pytest.raises(ValueError, match="unknown interpolation"):
         path(w, 5, "cubic")
+
+
+def test_keep_norm_holds_lerp_frames_on_the_shell():
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal(256), rng.standard_normal(256)
+    plain = path(np.stack([a, b]), 9, "lerp")
+    kept = path(np.stack([a, b]), 9, "lerp", keep_norm=True)
+    norms = np.linalg.norm(kept, axis=1)
+    expected = np.linspace(np.linalg.norm(a), np.linalg.norm(b), 9)
+    assert np.allclose(norms, expected, rtol=1e-4)
+    assert np.linalg.norm(plain[4]) < 0.85 * expected[4]  # lerp alone sinks inside the shell
+    assert np.allclose(kept[0], a, atol=1e-5) and np.allclose(kept[-1], b, atol=1e-5)

@@ -110,13 +110,23 @@ def test_direction_slider_keeps_the_chosen_attributes(qtbot, window):
     assert np.linalg.norm(moved) == pytest.approx(2.0 * np.linalg.norm(window.session.vectors["glasses"].vector), rel=1e-4)
 
 
-def test_analogy_grid_is_one_image(qtbot, window):
+def test_analogy_grid_is_one_image(qtbot, window, tmp_path):
     for name, query in (("a", "male & !glasses"), ("b", "male & glasses"), ("c", "!male & !glasses")):
         window.define_vector(name, "query", query, "mean")
     with qtbot.waitSignal(window.client.decoded, timeout=10000):
         window.analogy_grid("a", "b", "c", 4)
     assert window._grid_image.shape == (4 * 17 + 1, 4 * 17 + 1, 3)
     assert not window.arithmetic.grid_image.pixmap().isNull()
+    out = tmp_path / "grid.png"
+    window.save_grid(str(out))
+    from PIL import Image
+
+    assert Image.open(out).size[0] >= 4 * 17
+    window.save_grid(str(tmp_path / "missing" / "dir" / "grid.png"))  # parent folders are created
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    window.save_grid(str(blocker / "grid.png"))
+    assert "Could not save" in window.message_bar.text()
 
 
 def test_neighbours_are_highlighted_and_listed(qtbot, window):
@@ -177,3 +187,21 @@ def test_umap_layout(qtbot, window):
     qtbot.waitUntil(lambda: window.session.layout_method == "UMAP" or bool(window.message_bar.text()), timeout=300000)
     assert window.message_bar.text() == ""
     assert window.session.points.shape == (200, 2) and np.isfinite(window.session.points).all()
+
+
+def test_diffusion_walks_keep_x_t_on_the_shell(qtbot, config_dir, tiny_checkpoints):
+    w = MainWindow(str(tiny_checkpoints["ldm"]), bank_size=60, threads=1)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.session.bank is not None, timeout=30000)
+    try:
+        for i in (1, 2):
+            w.select_point(i)
+            w.add_waypoint()
+        w.walk.method.setCurrentText("lerp")
+        w.walk_path("lerp", 7)
+        norms = np.linalg.norm(w._frames, axis=1)
+        a, b = (np.linalg.norm(w.session.bank.latents[i]) for i in (1, 2))
+        assert np.allclose(norms, np.linspace(a, b, 7), rtol=1e-4)
+        qtbot.waitUntil(lambda: w.walk.filmstrip.count() == 7, timeout=30000)
+    finally:
+        w.close()
