@@ -20,18 +20,20 @@ def resolve_checkpoint(name: str | Path) -> Path:
     return p
 
 
-def load_model(path: str | Path, device: str = "cpu"):
+def load_model(path: str | Path, device: str = "cpu", **hints):
     """Read a checkpoint and return a LatentModel (or an AttributeClassifier).
+
+    Native ``.safetensors`` files, PyTorch state dicts of recognised
+    architectures and TorchScript decoders are told apart by content (see
+    :func:`models.readers.detect_and_read`, which also takes ``hints``).
 
     Raises :class:`CheckpointError` naming the file and the cause for anything
     that is not a usable checkpoint.
     """
-    from models.checkpoint import read_checkpoint
-    from models.families import model_from_checkpoint
+    from models.readers import detect_and_read
 
     path = resolve_checkpoint(path)
-    config, tensors = read_checkpoint(path)
-    model = model_from_checkpoint(config, tensors, path)
+    model = detect_and_read(path, device, **hints)
     return model.to(device)
 
 

@@ -84,7 +84,7 @@ class InferenceClient(QObject):
             self.dropped += 1
             return
         if isinstance(req, LoadModel):
-            self.modelLoaded.emit({**response.payload, "request": req, "path": req.path})
+            self.modelLoaded.emit({"path": req.path, **response.payload, "request": req})
         elif isinstance(req, SetDevice):
             self.deviceChanged.emit(response.payload["device"])
         elif isinstance(req, BuildBank):

@@ -137,12 +137,13 @@ class InferenceWorker(QObject):
 
     def _run(self, request: Request):
         if isinstance(request, LoadModel):
-            from models.loading import load_latent_model
+            from models.loading import load_latent_model, resolve_checkpoint
 
             device = resolve_device(request.device)
-            model = load_latent_model(request.path, device)
+            path = resolve_checkpoint(request.path)  # a bundled model may be named without a path
+            model = load_latent_model(path, device)
             self.model, self.device = model, device  # only replaced on success
-            return {"info": model.info, "device": device, "can_encode": model.can_encode}
+            return {"info": model.info, "device": device, "can_encode": model.can_encode, "path": str(path)}
         if isinstance(request, SetDevice):
             device = resolve_device(request.device)
             self._require_model().to(device)
