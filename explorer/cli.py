@@ -129,6 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--device", default="cpu")
     a.add_argument("--out", type=Path, required=True, help="PNG to write")
     a.add_argument("--json", action="store_true")
+    en = sub.add_parser("encode", help="put your own images into a model's latent space (.npz)",
+                        description="Encode images (files or folders): VAE encoder, DDIM inversion for diffusion, "
+                                    "optimisation-based inversion for a GAN. Writes latents, files and "
+                                    "reconstruction errors to an .npz file.")
+    en.add_argument("checkpoint")
+    en.add_argument("images", nargs="+", help="image files or folders of images")
+    en.add_argument("--out", type=Path, required=True, help=".npz file to write")
+    en.add_argument("--steps", type=_positive(int), default=None,
+                    help="GAN: optimisation steps (default 200); diffusion: DDIM inversion steps")
+    en.add_argument("--device", default="cpu")
+    en.add_argument("--json", action="store_true")
     return p
 
 
@@ -237,8 +248,18 @@ def cmd_arithmetic(args, argv) -> int:
     return 0
 
 
+def cmd_encode(args, argv) -> int:
+    from explorer.commands.encode import encode_images
+
+    doc = encode_images(args.checkpoint, args.images, args.out, steps=args.steps, device=args.device,
+                        progress=not args.json)
+    _emit(args, doc, f"encoded {doc['count']} images into {args.out} "
+                     f"(mean reconstruction error {doc['mean_reconstruction_error']:.3f})")
+    return 0
+
+
 COMMANDS = {"dataset": cmd_dataset, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
-            "arithmetic": cmd_arithmetic}
+            "arithmetic": cmd_arithmetic, "encode": cmd_encode}
 
 
 if __name__ == "__main__":

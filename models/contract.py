@@ -102,6 +102,11 @@ class LatentModel(ABC):
                 progress(min(start + batch_size, len(images)), len(images))
         return out
 
+    def reconstruction_error(self, images: np.ndarray, latents: np.ndarray) -> np.ndarray:
+        """Mean absolute pixel error (0–1 scale) between images and their codes' decodings."""
+        recon = self.decode(latents).astype(np.float32)
+        return np.abs(recon - np.asarray(images, np.float32)).reshape(len(recon), -1).mean(1) / 255.0
+
     @abstractmethod
     def _decode_batch(self, z: torch.Tensor) -> np.ndarray:
         """One batch of latents on ``self.device`` → uint8 images."""

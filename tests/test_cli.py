@@ -160,3 +160,33 @@ def test_arithmetic_errors_are_one_line(tiny_checkpoints, tmp_path, capsys, extr
     assert main(["arithmetic", str(tiny_checkpoints["vae"]), "--bank", "100", "--out", str(tmp_path / "o.png"), *extra]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+@pytest.mark.parametrize("family", ["vae", "gan", "ldm"])
+def test_encode_images_and_folders(tiny_checkpoints, tmp_path, family, capsys):
+    from models.data.toyfaces import make_toyfaces
+
+    images, _ = make_toyfaces(3, seed=2, size=24)  # resized to the model's 16 px on the way in
+    (tmp_path / "imgs" / "sub").mkdir(parents=True)
+    Image.fromarray(images[0]).save(tmp_path / "one.png")
+    for i in (1, 2):
+        Image.fromarray(images[i]).save(tmp_path / "imgs" / "sub" / f"{i}.png")
+    out = tmp_path / "latents.npz"
+    args = ["encode", str(tiny_checkpoints[family]), str(tmp_path / "one.png"), str(tmp_path / "imgs"), "--out", str(out), "--json"]
+    if family == "gan":
+        args += ["--steps", "20"]
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    data = np.load(out)
+    assert data["latents"].shape[0] == 3 and doc["count"] == 3
+    assert list(data["files"]) == [str(tmp_path / "one.png"), str(tmp_path / "imgs" / "sub" / "1.png"),
+                                   str(tmp_path / "imgs" / "sub" / "2.png")]
+    assert (data["reconstruction_error"] >= 0).all() and (data["reconstruction_error"] <= 1).all()
+
+
+def test_encode_reports_a_bad_image(tiny_checkpoints, tmp_path, capsys):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"not a png")
+    assert main(["encode", str(tiny_checkpoints["vae"]), str(bad), "--out", str(tmp_path / "x.npz")]) == 2
+    assert "broken.png" in capsys.readouterr().err
+    assert not (tmp_path / "x.npz").exists()

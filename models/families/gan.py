@@ -13,7 +13,15 @@ from models.nets import build_net
 
 
 class GANModel(LatentModel):
-    """A DCGAN generator (the discriminator, if stored, is not needed to explore)."""
+    """A DCGAN generator (the discriminator, if stored, is not needed to explore).
+
+    It has no encoder; :meth:`encode` inverts the generator by optimisation,
+    which is slow (``encode_is_slow``) and reports progress per step.
+    """
+
+    can_encode = True
+    encode_is_slow = True
+    inversion_steps = 200
 
     def __init__(self, generator, info):
         super().__init__()
@@ -30,3 +38,23 @@ class GANModel(LatentModel):
 
     def _decode_batch(self, z: torch.Tensor) -> np.ndarray:
         return to_uint8(self.generator(z))
+
+    def encode(self, images: np.ndarray, batch_size: int = 64, progress=None) -> np.ndarray:
+        """Optimisation-based inversion; ``progress(step, total_steps)``."""
+        from models.imaging import to_tensor
+        from models.inversion import invert_generator
+
+        images = np.asarray(images)
+        expected = (self.info.image_size, self.info.image_size, self.info.channels)
+        if images.shape[1:] != expected:
+            raise ValueError(f"{self.info.name}: images of shape {images.shape[1:]} given, the model takes {expected}")
+        out = np.empty((len(images), *self.latent_shape), np.float32)
+        n_batches = -(-len(images) // batch_size)
+        total = n_batches * self.inversion_steps
+        with torch.enable_grad():
+            for b, start in enumerate(range(0, len(images), batch_size)):
+                target = to_tensor(images[start:start + batch_size], self.device)
+                z = invert_generator(self.generator, target, self.generator.nz, steps=self.inversion_steps,
+                                     seed=start, progress=progress, offset=b * self.inversion_steps, total=total)
+                out[start:start + len(target)] = z.cpu().numpy().reshape(len(target), *self.latent_shape)
+        return out

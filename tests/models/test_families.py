@@ -43,10 +43,34 @@ def test_vae_encodes_to_posterior_mean(tiny_checkpoints):
     assert np.array_equal(z, model.encode(images))
 
 
-def test_gan_has_no_encoder(tiny_checkpoints):
+def test_gan_encodes_by_inversion_with_progress(tiny_checkpoints):
+    """Images the generator made are found again: the error falls far below a random code's."""
     model = load_latent_model(tiny_checkpoints["gan"])
-    assert not model.can_encode
-    with pytest.raises(NotImplementedError):
+    assert model.can_encode and model.encode_is_slow
+    model.inversion_steps = 150
+    truth = model.sample_latents(3, np.arange(3))
+    images = model.decode(truth)
+    seen = []
+    z = model.encode(images, batch_size=2, progress=lambda d, t: seen.append((d, t)))
+    assert z.shape == truth.shape and seen[-1] == (300, 300)
+    found = model.reconstruction_error(images, z)
+    random = model.reconstruction_error(images, model.sample_latents(9, np.arange(3)))
+    assert (found < 0.5 * random).all()
+
+
+def test_an_encoder_less_model_refuses_to_encode(tiny_checkpoints):
+    from models.contract import LatentModel
+
+    class NoEncoder(LatentModel):
+        def __init__(self, inner):
+            super().__init__()
+            self.info = inner.info
+
+        def _decode_batch(self, z):
+            raise AssertionError
+
+    model = NoEncoder(load_latent_model(tiny_checkpoints["gan"]))
+    with pytest.raises(NotImplementedError, match="has no encoder"):
         model.encode(np.zeros((1, 16, 16, 3), np.uint8))
 
 
