@@ -10,24 +10,6 @@ import numpy as np
 from explorer.commands.progress import progress_bar
 
 
-def collect_images(paths: list[str | Path]) -> list[Path]:
-    """Image files named directly or found (recursively) in named folders."""
-    from models.data import IMAGE_SUFFIXES
-    from models.errors import DatasetError
-
-    found: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
-        elif p.is_file():
-            found.append(p)
-        else:
-            raise DatasetError(f"{p}: no such file or folder")
-    if not found:
-        raise DatasetError(f"no images in {', '.join(map(str, paths))}")
-    return found
-
-
 def load_images_for(model, files: list[Path]) -> np.ndarray:
     """Read, centre-crop and resize the files to the model's image size and channels."""
     from models.data import load_image_file
@@ -49,6 +31,8 @@ def encode_images(checkpoint, images: list[str], out: Path, steps: int | None = 
             model.inversion_steps = steps
         elif hasattr(model, "steps"):
             model.steps = steps
+    from models.data import collect_images
+
     files = collect_images(images)
     pixels = load_images_for(model, files)
     with progress_bar(f"encoding {len(files)} images", 1, progress) as update:

@@ -34,7 +34,7 @@ def colour_by(bank: LatentBank, field: str | None) -> Colouring:
         return Colouring("", np.zeros(n, np.int64), ("all",), (NEUTRAL,))
     if field == "label" and bank.labels is not None:
         k = len(bank.label_names)
-        return Colouring(field, bank.labels.astype(np.int64), tuple(bank.label_names),
+        return Colouring(field, np.maximum(bank.labels, 0).astype(np.int64), tuple(bank.label_names),
                          tuple(PALETTE[i % len(PALETTE)] for i in range(k)))
     if field not in bank.attributes:
         raise KeyError(f"no attribute {field!r} (have: {', '.join(bank.colour_fields()) or 'none'})")

@@ -39,6 +39,9 @@ class LatentBank:
     labels: np.ndarray | None = None
     label_names: tuple[str, ...] = ()
     thumbnails: np.ndarray | None = None
+    # Images a user brought: their file names and reconstruction errors, by index.
+    user_files: dict[int, str] = field(default_factory=dict)
+    user_errors: dict[int, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.latents)
@@ -50,6 +53,35 @@ class LatentBank:
 
     def __len__(self) -> int:
         return len(self.latents)
+
+    def extended(self, latents: np.ndarray, thumbnails: np.ndarray | None, files: list[str],
+                 errors: np.ndarray, attributes: dict[str, np.ndarray] | None = None,
+                 labels: np.ndarray | None = None) -> "LatentBank":
+        """A new bank with a user's encoded images appended (marked by file name)."""
+        n0, k = len(self), len(latents)
+        attrs = {}
+        for name, col in self.attributes.items():
+            extra = (attributes or {}).get(name, np.full(k, np.nan, np.float32))
+            attrs[name] = np.concatenate([col, np.asarray(extra, col.dtype if col.dtype.kind == "f" else np.float32)])
+        new_labels = None
+        if self.labels is not None:
+            extra = labels if labels is not None else np.full(k, -1, np.int64)
+            new_labels = np.concatenate([self.labels, np.asarray(extra, np.int64)])
+        thumbs = None
+        if self.thumbnails is not None and thumbnails is not None:
+            thumbs = np.concatenate([self.thumbnails, thumbnails])
+        return LatentBank(
+            latents=np.vstack([self.latents, np.asarray(latents, np.float32).reshape(k, -1)]),
+            latent_shape=self.latent_shape, source=self.source,
+            seeds=np.concatenate([self.seeds, np.full(k, -2, np.int64)]),
+            indices=np.concatenate([self.indices, np.arange(k, dtype=np.int64)]),
+            attributes=attrs, labels=new_labels, label_names=self.label_names, thumbnails=thumbs,
+            user_files={**self.user_files, **{n0 + j: f for j, f in enumerate(files)}},
+            user_errors={**self.user_errors, **{n0 + j: float(e) for j, e in enumerate(errors)}},
+        )
+
+    def user_indices(self) -> np.ndarray:
+        return np.array(sorted(self.user_files), np.int64)
 
     def latent(self, i: int) -> np.ndarray:
         """Code ``i`` in the model's latent shape."""
@@ -66,7 +98,10 @@ class LatentBank:
         """What the preview shows about code ``i``."""
         info = {"id": int(i), "index": int(self.indices[i]), "seed": int(self.seeds[i]),
                 "norm": float(np.linalg.norm(self.latents[i]))}
-        if self.labels is not None:
+        if self.labels is not None and self.labels[i] >= 0:
             info["label"] = self.label_names[self.labels[i]]
-        info["attributes"] = {k: float(v[i]) for k, v in self.attributes.items()}
+        info["attributes"] = {k: float(v[i]) for k, v in self.attributes.items() if np.isfinite(v[i])}
+        if i in self.user_files:
+            info["file"] = self.user_files[i]
+            info["reconstruction_error"] = self.user_errors.get(i, float("nan"))
         return info

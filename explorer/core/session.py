@@ -75,6 +75,16 @@ class ExplorerSession:
             raise RuntimeError("no bank is laid out yet")
         return self.projection.transform(np.asarray(latents).reshape(len(latents), -1))
 
+    def add_encoded(self, latents, thumbnails, files, errors, attributes=None, labels=None) -> np.ndarray:
+        """Append a user's encoded images to the bank, placed in the current layout; returns their indices."""
+        if self.bank is None:
+            raise RuntimeError("no bank to add to")
+        n0 = len(self.bank)
+        self.bank = self.bank.extended(latents, thumbnails, files, errors, attributes, labels)
+        new = self.bank.latents[n0:]
+        self.points = np.vstack([self.points, self.place(new)]).astype(np.float32)
+        return np.arange(n0, len(self.bank))
+
     def clear(self) -> None:
         self.__init__()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from explorer.inference.requests import BuildBank, Decode, LoadModel, Request, Response, SetDevice
+from explorer.inference.requests import BuildBank, Decode, EncodeImages, LoadModel, Request, Response, SetDevice
 from explorer.inference.worker import InferenceWorker
 
 
@@ -21,6 +21,7 @@ class InferenceClient(QObject):
     deviceChanged = Signal(str)
     bankReady = Signal(object)  # LatentBank
     decoded = Signal(object, object)  # Decode request, uint8 images
+    encoded = Signal(object)  # {"latents", "thumbnails", "files", "errors", "attributes", "labels"}
     failed = Signal(object, str)  # request, message
     cancelled = Signal(object)
     progress = Signal(object, int, int)
@@ -62,6 +63,9 @@ class InferenceClient(QObject):
     def decode(self, latents, purpose: str = "click", tag=None) -> Request:
         return self.submit(Decode(latents, purpose, tag))
 
+    def encode_images(self, paths) -> Request:
+        return self.submit(EncodeImages(tuple(str(p) for p in paths)))
+
     def cancel(self, request: Request) -> None:
         self._worker.cancel(request.id)
 
@@ -91,6 +95,8 @@ class InferenceClient(QObject):
             self.bankReady.emit(response.payload)
         elif isinstance(req, Decode):
             self.decoded.emit(req, response.payload)
+        elif isinstance(req, EncodeImages):
+            self.encoded.emit(response.payload)
 
     @Slot(object, str)
     def _on_failed(self, request: Request, message: str) -> None:

@@ -58,6 +58,15 @@ class BuildBank(Request):
 
 
 @dataclass(frozen=True)
+class EncodeImages(Request):
+    """Encode image files (or folders of them) into the model's latent space."""
+
+    paths: tuple[str, ...]
+    kind = "encode"
+    newest_wins = False  # every batch of dropped images is wanted
+
+
+@dataclass(frozen=True)
 class Decode(Request):
     """Decode latents; ``purpose`` names the stream (``click``, ``hover``…)."""
 

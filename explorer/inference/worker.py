@@ -17,7 +17,7 @@ from collections import deque
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from explorer.inference.requests import BuildBank, Decode, LoadModel, Request, Response, SetDevice
+from explorer.inference.requests import BuildBank, Decode, EncodeImages, LoadModel, Request, Response, SetDevice
 
 log = logging.getLogger(__name__)
 
@@ -153,10 +153,38 @@ class InferenceWorker(QObject):
             from explorer.inference.bank_builder import build_bank
 
             return build_bank(self._require_model(), request.n, request.seed, self._progress(request))
+        if isinstance(request, EncodeImages):
+            return self._encode_images(request)
         if isinstance(request, Decode):
             model = self._require_model()
             return model.decode(_fit_latents(request.latents, model), progress=self._progress(request))
         raise TypeError(f"unknown request {type(request).__name__}")
+
+    def _encode_images(self, request: EncodeImages) -> dict:
+        """Encode files: latents, decoded reconstructions, errors, classifier labels."""
+        import numpy as np
+
+        from explorer.inference.bank_builder import _bundled_classifier
+        from models.data import collect_images, load_image_file
+
+        model = self._require_model()
+        if not model.can_encode:
+            raise ValueError(f"{model.info.name}: this model cannot encode images")
+        files = collect_images(request.paths)
+        pixels = np.stack([load_image_file(f, model.info.image_size, model.info.channels) for f in files])
+        latents = model.encode(pixels, progress=self._progress(request))
+        recon = model.decode(latents)
+        error = np.abs(recon.astype(np.float32) - pixels).reshape(len(files), -1).mean(1) / 255.0
+        out = {"latents": latents.reshape(len(files), -1), "thumbnails": recon, "files": [str(f) for f in files],
+               "errors": error, "attributes": None, "labels": None}
+        clf = _bundled_classifier(model)
+        if clf is not None:
+            probs = clf.predict(recon)
+            if clf.multilabel:
+                out["attributes"] = {k: probs[:, j] for j, k in enumerate(clf.names)}
+            else:
+                out["labels"] = probs.argmax(1)
+        return out
 
     def _require_model(self):
         if self.model is None:
@@ -183,6 +211,8 @@ def _describe(request: Request) -> str:
         return "building the latent bank"
     if isinstance(request, Decode):
         return f"decoding ({request.purpose})"
+    if isinstance(request, EncodeImages):
+        return "encoding your images"
     return request.kind
 
 

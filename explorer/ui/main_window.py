@@ -21,7 +21,7 @@ from explorer.core.selection import lasso_mask
 from explorer.core.session import ExplorerSession
 from explorer.core.vector_library import NamedVector
 from explorer.inference.client import InferenceClient
-from explorer.inference.requests import BuildBank, Decode, LoadModel
+from explorer.inference.requests import BuildBank, Decode, EncodeImages, LoadModel
 from explorer.ui.arithmetic_panel import ArithmeticPanel
 from explorer.ui.message_bar import MessageBar
 from explorer.ui.neighbours_panel import NeighboursPanel
@@ -42,7 +42,8 @@ Click a point — decode it into the preview<br>
 Shift+click a point — add it as a waypoint of a walk<br>
 Ctrl+drag — lasso a selection (then define a vector from it)<br>
 Drag — pan; wheel — zoom; right-click — view menu<br>
-Drop a checkpoint on the window — open it<br><br>
+Drop a checkpoint on the window — open it<br>
+Drop images or a folder — encode them into the scatter (triangles)<br><br>
 <b>Keys</b><br>
 Ctrl+O open · Ctrl+Q quit · Esc clear selection / dismiss message<br>
 Ctrl+W walk · Ctrl+Shift+W add waypoint · Ctrl+E expression · Ctrl+N neighbours<br>
@@ -193,6 +194,7 @@ class MainWindow(QMainWindow):
         c.deviceChanged.connect(self._on_device_changed)
         c.bankReady.connect(self._on_bank_ready)
         c.decoded.connect(self._on_decoded)
+        c.encoded.connect(self._on_encoded)
         c.failed.connect(self._on_failed)
         c.cancelled.connect(self._on_cancelled)
         c.progress.connect(self._on_progress)
@@ -627,7 +629,7 @@ class MainWindow(QMainWindow):
     @Slot(object, str)
     def _on_failed(self, request, message: str) -> None:
         log.warning("worker failed on %s: %s", type(request).__name__, message)
-        if isinstance(request, (LoadModel, BuildBank)):
+        if isinstance(request, (LoadModel, BuildBank, EncodeImages)):
             self._end_long()
         if isinstance(request, LoadModel):
             kept = f" — still showing {self.model_info.name}" if self.model_info else ""
@@ -717,10 +719,44 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
+        """A checkpoint opens; images or folders of images are encoded into the bank."""
+        from models.data import IMAGE_SUFFIXES
+
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if files:
+        if not files:
+            return
+        event.acceptProposedAction()
+        first = Path(files[0])
+        if first.is_dir() or first.suffix.lower() in IMAGE_SUFFIXES:
+            self.encode_images(files)
+        else:
             self.open_checkpoint(files[0])
-            event.acceptProposedAction()
+
+    def encode_images(self, paths: list[str]) -> None:
+        """Encode the user's images (VAE encoder, DDIM or GAN inversion) into the bank."""
+        if self.session.bank is None:
+            self.message_bar.show_error("Open a model first, then drop images on it")
+            return
+        req = self.client.encode_images(paths)
+        self._set_long(req, f"Encoding {len(paths)} item(s)…")
+        self.cancel_button.show()
+
+    @Slot(object)
+    def _on_encoded(self, payload: dict) -> None:
+        self._end_long()
+        if self.session.bank is None:
+            return
+        idx = self.session.add_encoded(payload["latents"], payload["thumbnails"], payload["files"], payload["errors"],
+                                       payload["attributes"], payload["labels"])
+        self.scatter.set_points(self.session.points, self.session.colouring())
+        self._replace_overlays()
+        self._overlay("your images", self.session.bank.latents[self.session.bank.user_indices()], symbol="t",
+                      size=14, colour=(213, 94, 0))
+        err = float(np.mean(payload["errors"]))
+        self.statusBar().showMessage(f"Encoded {len(idx)} image(s); mean reconstruction error {err:.3f}", 8000)
+        self.count_label.setText(f"{len(self.session.bank)} points · {self.session.bank.source} "
+                                 f"+ {len(self.session.bank.user_files)} of yours")
+        self.select_point(int(idx[0]))
 
     def closeEvent(self, event) -> None:
         self.tip.hide()

@@ -34,9 +34,12 @@ class PreviewPanel(QWidget):
 
     def show_details(self, info: dict, source: str = "") -> None:
         rows = [("id", info["id"])]
-        if info.get("seed", -1) >= 0:
+        if "file" in info:
+            rows += [("your image", info["file"].split("/")[-1]),
+                     ("reconstruction error", f"{info['reconstruction_error']:.3f}")]
+        elif info.get("seed", -1) >= 0:
             rows += [("seed", info["seed"]), ("index", info["index"])]
-        else:
+        elif info.get("seed", -1) == -1:
             rows.append(("image", f"#{info['index']} of the data set"))
         rows.append(("latent norm", f"{info['norm']:.3f}"))
         if "label" in info:

@@ -107,6 +107,21 @@ def load_image_file(path: Path, size: int, channels: int = 3) -> np.ndarray:
     return arr[..., None] if arr.ndim == 2 else arr
 
 
+def collect_images(paths) -> list[Path]:
+    """Image files named directly, or found (recursively) in named folders, in order."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise DatasetError(f"{p}: no such file or folder")
+    if not found:
+        raise DatasetError(f"no images in {', '.join(map(str, paths))}")
+    return found
+
+
 def load_image_folder(root: str | Path, size: int = 32, channels: int = 3) -> ImageDataset:
     """Images in an ImageFolder layout: each sub-folder's name is a label.
 

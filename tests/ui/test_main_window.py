@@ -118,3 +118,42 @@ def test_cancel_the_bank_build(qtbot, window):
     with qtbot.waitSignal(window.client.cancelled, timeout=30000):
         window.cancel_button.click()
     assert not window.progress_bar.isVisibleTo(window)
+
+
+@pytest.mark.parametrize("family", ["vae", "gan"])
+def test_dropping_images_encodes_them_into_the_scatter(qtbot, config_dir, tiny_checkpoints, tmp_path, family):
+    from PIL import Image
+
+    from models.data.toyfaces import make_toyfaces
+
+    images, _ = make_toyfaces(3, seed=9, size=16)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for i, im in enumerate(images):
+        Image.fromarray(im).save(folder / f"face{i}.png")
+    w = MainWindow(str(tiny_checkpoints[family]), bank_size=80, threads=1)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.session.bank is not None, timeout=30000)
+    try:
+        if family == "gan":
+            w.client._worker.model.inversion_steps = 15
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(folder))])
+        event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                           Qt.KeyboardModifier.NoModifier)
+        with qtbot.waitSignal(w.client.encoded, timeout=60000):
+            w.dropEvent(event)
+        bank = w.session.bank
+        assert len(bank) == 83 and w.session.points.shape == (83, 2)
+        assert sorted(bank.user_files) == [80, 81, 82] and bank.user_files[80].endswith("face0.png")
+        assert "your images" in w.scatter.overlays
+        assert w.session.selected == 80 and "reconstruction error" in w.preview.details.text()
+        # An encoded image is a point like any other: it can be a waypoint and a named vector.
+        w.add_waypoint()
+        w.select_point(81)
+        w.add_waypoint()
+        w.walk_path("slerp", 4)
+        assert np.allclose(w._frames[0], bank.latents[80], atol=1e-5)
+        assert w.define_vector("mine", "current point", "", "mean") is not None
+    finally:
+        w.close()
