@@ -182,6 +182,8 @@ def evaluate(model: LatentModel, classifier, n: int = 1000, draws: int = 100, ex
             "real_vs_real": frechet_distance(f_a, f_b),
             "n_samples": n,
             "n_real": int(len(real_a)),
+            "real_set": ("held-out toyfaces (seeds never used in training)" if model.info.dataset == "toyfaces"
+                         else "thirds of the model's fixed data set (it has no held-out part)"),
             "features": f"classifier pooled features ({f_a.shape[1]}-d)",
         },
         "arithmetic": None,

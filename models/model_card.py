@@ -68,13 +68,14 @@ def _quality(r: dict[str, Any]) -> list[str]:
     ]
     if mc["max_abs_difference"] is not None:
         out.append(f"| mode coverage: max \\|sample − training\\| frequency | {mc['max_abs_difference']:.3f} | ≤ {mc['tolerance']} | {ok[mc['pass']]} |")
-    out.append(f"| Fréchet distance, samples vs {fr['n_real']} held-out real | {fr['samples_vs_real']:.3f} | (floor below) | |")
+    real = fr.get("real_set", "held-out real images")
+    out.append(f"| Fréchet distance, samples vs {fr['n_real']} real images | {fr['samples_vs_real']:.3f} | (floor below) | |")
     out.append(f"| Fréchet distance, real vs real (floor) | {fr['real_vs_real']:.3f} | | |")
     a = r.get("arithmetic")
     if a and "error" not in a:
         out.append(f"| arithmetic `{a['expression']}` → glasses & not male | {a['success_rate']:.0%} of {a['draws']} draws "
                    f"({a['exemplars']} exemplars each) | ≥ {a['threshold']:.0%} | {ok[a['pass']]} |")
-    out.append("")
+    out += ["", f"Real images: {real}.", ""]
     if mc["max_abs_difference"] is not None:
         out += ["Attribute frequencies:", "", "| attribute | samples | training |", "|---|---|---|"]
         out += [f"| {k} | {v:.3f} | {mc['training_frequencies'].get(k, float('nan')):.3f} |" for k, v in mc["sample_frequencies"].items()]
