@@ -52,7 +52,45 @@ def _shard(text):
     return k, n
 
 
+def _int_list(text):
+    try:
+        values = [int(v) for v in text.replace("x", ",").replace("×", ",").split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes such as 16 or 4,8,8, got {text!r}")
+    if not values or min(values) <= 0:
+        raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
+    return values
+
+
+def _range(text):
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH such as -1,1 or 0,1, got {text!r}")
+    if not lo < hi:
+        raise argparse.ArgumentTypeError(f"LOW must be below HIGH, got {text!r}")
+    return [lo, hi]
+
+
+def _hint_options() -> argparse.ArgumentParser:
+    """What a checkpoint cannot always say about itself (a TorchScript decoder)."""
+    h = argparse.ArgumentParser(add_help=False)
+    g = h.add_argument_group("model hints (only for files that cannot describe themselves, e.g. TorchScript)")
+    g.add_argument("--latent-shape", type=_int_list, default=None, metavar="D[,D...]")
+    g.add_argument("--image-size", type=_positive(int), default=None, metavar="PX")
+    g.add_argument("--channels", type=_positive(int), default=None)
+    g.add_argument("--output-range", type=_range, default=None, metavar="LOW,HIGH")
+    return h
+
+
+def model_hints(args) -> dict:
+    """The hint options that were given, as keyword arguments for the readers."""
+    keys = ("latent_shape", "image_size", "channels", "output_range")
+    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+
+
 def build_parser() -> argparse.ArgumentParser:
+    hints = _hint_options()
     p = argparse.ArgumentParser(prog="latent-explorer", description="Look inside generative models (VAE, GAN, diffusion).")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -90,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sampling-steps", type=_positive(int), default=50, help="diffusion: DDIM steps used to decode")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    s = sub.add_parser("sample", help="decode prior samples to PNGs plus metadata.jsonl",
+    s = sub.add_parser("sample", parents=[hints], help="decode prior samples to PNGs plus metadata.jsonl",
                        description="Decode N prior samples; latent i depends only on (seed, i), so shards of a run add up to the whole run.")
     s.add_argument("checkpoint")
     s.add_argument("--n", type=_positive(int), default=16)
@@ -102,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="cpu")
     s.add_argument("--json", action="store_true")
 
-    e = sub.add_parser("evaluate", help="classifier-based quality figures of a generative checkpoint",
+    e = sub.add_parser("evaluate", parents=[hints], help="classifier-based quality figures of a generative checkpoint",
                        description="Realism, mode coverage, Fréchet distance of classifier features and the headline arithmetic.")
     e.add_argument("checkpoint")
     e.add_argument("--classifier", default=None, help="classifier checkpoint (default: the bundled one for the dataset)")
@@ -114,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
     e.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
     e.add_argument("--card", type=Path, default=None, help="write a Markdown model card with the figures here")
-    a = sub.add_parser("arithmetic", help="attribute arithmetic: define vectors by queries, decode an expression",
+    a = sub.add_parser("arithmetic", parents=[hints], help="attribute arithmetic: define vectors by queries, decode an expression",
                        description="Define named latent vectors as the mean of bank entries matching a query, "
                                    "evaluate an expression over them and decode the result.")
     a.add_argument("checkpoint")
@@ -129,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--device", default="cpu")
     a.add_argument("--out", type=Path, required=True, help="PNG to write")
     a.add_argument("--json", action="store_true")
-    en = sub.add_parser("encode", help="put your own images into a model's latent space (.npz)",
+    en = sub.add_parser("encode", parents=[hints], help="put your own images into a model's latent space (.npz)",
                         description="Encode images (files or folders): VAE encoder, DDIM inversion for diffusion, "
                                     "optimisation-based inversion for a GAN. Writes latents, files and "
                                     "reconstruction errors to an .npz file.")
@@ -212,7 +250,8 @@ def cmd_sample(args, argv) -> int:
     from explorer.commands.sample import sample_to_folder
 
     doc = sample_to_folder(args.checkpoint, args.out, n=args.n, seed=args.seed, shard=args.shard,
-                           batch_size=args.batch_size, steps=args.steps, device=args.device, progress=not args.json)
+                           batch_size=args.batch_size, steps=args.steps, device=args.device, progress=not args.json,
+                           hints=model_hints(args))
     _emit(args, doc, f"wrote {doc['count']} images and metadata.jsonl to {args.out}")
     return 0
 
@@ -221,7 +260,8 @@ def cmd_evaluate(args, argv) -> int:
     from explorer.commands.evaluate import evaluate_checkpoint, format_report
 
     report = evaluate_checkpoint(args.checkpoint, classifier=args.classifier, n=args.n, draws=args.draws,
-                                 exemplars=args.exemplars, seed=args.seed, device=args.device, progress=not args.json)
+                                 exemplars=args.exemplars, seed=args.seed, device=args.device, progress=not args.json,
+                                 hints=model_hints(args))
     if args.out:
         from models.checkpoint import atomic_write_bytes
 
@@ -231,6 +271,8 @@ def cmd_evaluate(args, argv) -> int:
         from models.model_card import render_card
 
         ckpt = Path(report["checkpoint"])
+        if ckpt.suffix != ".safetensors":
+            raise UsageError(f"--card: model cards are written for native .safetensors checkpoints, not {ckpt.name}")
         card = render_card(read_config(ckpt), report, ckpt)
         atomic_write_bytes(args.card, lambda tmp: Path(tmp).write_text(card))
     _emit(args, report, format_report(report))
@@ -241,7 +283,8 @@ def cmd_arithmetic(args, argv) -> int:
     from explorer.commands.arithmetic import run_arithmetic
 
     doc = run_arithmetic(args.checkpoint, args.define, args.expr, args.out, exemplars=args.exemplars, seed=args.seed,
-                         bank_size=args.bank, scale=args.scale, device=args.device, progress=not args.json)
+                         bank_size=args.bank, scale=args.scale, device=args.device, progress=not args.json,
+                         hints=model_hints(args))
     attrs = doc.get("attributes")
     extra = f"; classifier: {', '.join(f'{k} {v:.2f}' for k, v in attrs.items())}" if attrs else ""
     _emit(args, doc, f"wrote {args.out} ({doc['expression']}{extra})")
@@ -252,7 +295,7 @@ def cmd_encode(args, argv) -> int:
     from explorer.commands.encode import encode_images
 
     doc = encode_images(args.checkpoint, args.images, args.out, steps=args.steps, device=args.device,
-                        progress=not args.json)
+                        progress=not args.json, hints=model_hints(args))
     _emit(args, doc, f"encoded {doc['count']} images into {args.out} "
                      f"(mean reconstruction error {doc['mean_reconstruction_error']:.3f})")
     return 0

@@ -16,3 +16,11 @@ class CheckpointError(LatentExplorerError):
 
 class DatasetError(LatentExplorerError):
     """A dataset cannot be loaded or written."""
+
+
+class MissingHyperParameters(CheckpointError):
+    """The file cannot tell its own architecture; ``missing`` names what to ask for."""
+
+    def __init__(self, message: str, missing: list[str]):
+        super().__init__(message)
+        self.missing = list(missing)

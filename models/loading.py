@@ -37,11 +37,11 @@ def load_model(path: str | Path, device: str = "cpu", **hints):
     return model.to(device)
 
 
-def load_latent_model(path: str | Path, device: str = "cpu"):
+def load_latent_model(path: str | Path, device: str = "cpu", **hints):
     """Like :func:`load_model` but refuses a classifier, which has no latent space."""
     from models.contract import LatentModel
 
-    model = load_model(path, device)
+    model = load_model(path, device, **hints)
     if not isinstance(model, LatentModel):
         raise CheckpointError(f"{path}: a classifier checkpoint has no latent space to sample or explore")
     return model

@@ -190,3 +190,15 @@ def test_encode_reports_a_bad_image(tiny_checkpoints, tmp_path, capsys):
     assert main(["encode", str(tiny_checkpoints["vae"]), str(bad), "--out", str(tmp_path / "x.npz")]) == 2
     assert "broken.png" in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_hints_on_the_command_line_open_a_torchscript_decoder(tmp_path, capsys):
+    from tests.models.test_readers import save_scripted
+
+    path = save_scripted(tmp_path / "dec.pt")
+    assert main(["sample", str(path), "--n", "2", "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "latent_shape" in err and "--latent-shape" in err
+    assert main(["sample", str(path), "--n", "2", "--latent-shape", "16", "--image-size", "8", "--channels", "3",
+                 "--out", str(tmp_path / "b")]) == 0
+    assert len(list((tmp_path / "b").glob("*.png"))) == 2

@@ -23,7 +23,7 @@ def parse_definition(text: str) -> tuple[str, str]:
 
 def run_arithmetic(checkpoint, definitions: list[str], expr: str, out: Path, exemplars: int | None = None,
                    seed: int = 0, bank_size: int = 2000, scale: int = 8, device: str = "cpu",
-                   progress: bool = True) -> dict:
+                   progress: bool = True, hints=None) -> dict:
     from explorer.commands.sample import bundled_classifier_for
     from explorer.core.attribute_vectors import mean_vector
     from explorer.core.expressions import evaluate
@@ -34,7 +34,7 @@ def run_arithmetic(checkpoint, definitions: list[str], expr: str, out: Path, exe
 
     defs = [parse_definition(d) for d in definitions]
     path = resolve_checkpoint(checkpoint)
-    model = load_latent_model(path, device)
+    model = load_latent_model(path, device, **(hints or {}))
     with progress_bar("building the latent bank", 1000, progress) as update:
         bank = build_bank(model, bank_size, seed, update)
     names, record = {}, {}

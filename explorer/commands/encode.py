@@ -18,12 +18,12 @@ def load_images_for(model, files: list[Path]) -> np.ndarray:
 
 
 def encode_images(checkpoint, images: list[str], out: Path, steps: int | None = None, device: str = "cpu",
-                  progress: bool = True) -> dict:
+                  progress: bool = True, hints=None) -> dict:
     from models.checkpoint import atomic_write_bytes
     from models.loading import load_latent_model, resolve_checkpoint
 
     path = resolve_checkpoint(checkpoint)
-    model = load_latent_model(path, device)
+    model = load_latent_model(path, device, **(hints or {}))
     if not model.can_encode:
         raise ValueError(f"{path}: a {model.info.family} model of this kind cannot encode images")
     if steps is not None:

@@ -8,13 +8,13 @@ from models.errors import CheckpointError
 
 
 def evaluate_checkpoint(checkpoint, classifier=None, n=1000, draws=100, exemplars=3, seed=0, device="cpu",
-                        progress=True) -> dict:
+                        progress=True, hints=None) -> dict:
     """Load the model and its classifier and compute every figure."""
     from models.evaluation import evaluate
     from models.loading import RESOURCES, load_latent_model, load_model, resolve_checkpoint
 
     path = resolve_checkpoint(checkpoint)
-    model = load_latent_model(path, device)
+    model = load_latent_model(path, device, **(hints or {}))
     if classifier is None:
         clf_path = RESOURCES / f"{model.info.dataset}_classifier.safetensors"
         if not clf_path.exists():

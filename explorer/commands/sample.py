@@ -50,14 +50,14 @@ def bundled_classifier_for(model):
 
 
 def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1), batch_size: int = 64,
-                     steps: int | None = None, device: str = "cpu", progress: bool = True) -> dict:
+                     steps: int | None = None, device: str = "cpu", progress: bool = True, hints=None) -> dict:
     """Decode ``n`` prior samples (or one shard of them) into ``out``."""
     from models.imaging import save_png
     from models.loading import load_latent_model, resolve_checkpoint
     from models.checkpoint import atomic_write_bytes
 
     path = resolve_checkpoint(checkpoint)
-    model = load_latent_model(path, device)
+    model = load_latent_model(path, device, **(hints or {}))
     if steps is not None and hasattr(model, "steps"):
         model.steps = steps
     classifier = bundled_classifier_for(model)

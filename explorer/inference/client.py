@@ -26,6 +26,7 @@ class InferenceClient(QObject):
     cancelled = Signal(object)
     progress = Signal(object, int, int)
     stateChanged = Signal(str)  # "" when idle
+    hintsNeeded = Signal(object, list)  # LoadModel request, missing hyper-parameter names
 
     def __init__(self, parent: QObject | None = None, threads: int | None = None):
         super().__init__(parent)
@@ -42,6 +43,7 @@ class InferenceClient(QObject):
         self._worker.cancelled.connect(self._on_cancelled, queued)
         self._worker.progressed.connect(self._on_progress, queued)
         self._worker.busy.connect(self._on_busy, queued)
+        self._worker.hintsNeeded.connect(self._on_hints_needed, queued)
         self._thread.start()
         self.state = ""
 
@@ -51,8 +53,8 @@ class InferenceClient(QObject):
         self._worker.submit(request)
         return request
 
-    def load(self, path: str, device: str = "auto") -> Request:
-        return self.submit(LoadModel(str(path), device))
+    def load(self, path: str, device: str = "auto", hints: dict | None = None) -> Request:
+        return self.submit(LoadModel(str(path), device, tuple(sorted((hints or {}).items()))))
 
     def set_device(self, device: str) -> Request:
         return self.submit(SetDevice(device))
@@ -101,6 +103,10 @@ class InferenceClient(QObject):
     @Slot(object, str)
     def _on_failed(self, request: Request, message: str) -> None:
         self.failed.emit(request, message)
+
+    @Slot(object, list)
+    def _on_hints_needed(self, request: Request, missing: list) -> None:
+        self.hintsNeeded.emit(request, missing)
 
     @Slot(object)
     def _on_cancelled(self, request: Request) -> None:

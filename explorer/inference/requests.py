@@ -41,6 +41,7 @@ class Request:
 class LoadModel(Request):
     path: str
     device: str = "auto"
+    hints: tuple = ()  # (name, value) pairs for files that cannot describe themselves
     kind = "load"
 
 

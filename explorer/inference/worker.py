@@ -17,6 +17,7 @@ from collections import deque
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from models.errors import MissingHyperParameters
 from explorer.inference.requests import BuildBank, Decode, EncodeImages, LoadModel, Request, Response, SetDevice
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class InferenceWorker(QObject):
     cancelled = Signal(object)  # Request
     progressed = Signal(object, int, int)  # Request, done, total
     busy = Signal(str)  # "" when idle, else what it is doing
+    hintsNeeded = Signal(object, list)  # LoadModel request, names of the missing hyper-parameters
     finished = Signal()
 
     def __init__(self, threads: int | None = None):
@@ -116,6 +118,9 @@ class InferenceWorker(QObject):
             payload = self._run(request)
         except Cancelled:
             self.cancelled.emit(request)
+        except MissingHyperParameters as exc:
+            self.hintsNeeded.emit(request, exc.missing)
+            self.failed.emit(request, _message(exc))
         except Exception as exc:  # any failure is reported; the worker keeps serving
             log.error("request %s failed:\n%s", request, traceback.format_exc())
             self.failed.emit(request, _message(exc))
@@ -141,7 +146,7 @@ class InferenceWorker(QObject):
 
             device = resolve_device(request.device)
             path = resolve_checkpoint(request.path)  # a bundled model may be named without a path
-            model = load_latent_model(path, device)
+            model = load_latent_model(path, device, **dict(request.hints))
             self.model, self.device = model, device  # only replaced on success
             return {"info": model.info, "device": device, "can_encode": model.can_encode, "path": str(path)}
         if isinstance(request, SetDevice):

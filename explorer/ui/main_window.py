@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
         c.cancelled.connect(self._on_cancelled)
         c.progress.connect(self._on_progress)
         c.stateChanged.connect(self._on_worker_state)
+        c.hintsNeeded.connect(self._on_hints_needed)
         self.scatter.clicked.connect(self.select_point)
         self.scatter.hovered.connect(self._on_hover)
         self.colour_combo.currentTextChanged.connect(self._on_colour_field)
@@ -638,6 +639,20 @@ class MainWindow(QMainWindow):
             self.message_bar.show_error(message)
         self._update_status()
 
+    @Slot(object, list)
+    def _on_hints_needed(self, request, missing: list) -> None:
+        """Ask for what the file could not say, then try again with the answers."""
+        from explorer.ui.hints_dialog import HintsDialog
+
+        dialog = HintsDialog(request.path, missing, self)
+        dialog.accepted.connect(lambda: self._retry_with_hints(request, dialog.hints()))
+        self.hints_dialog = dialog
+        dialog.open()
+
+    def _retry_with_hints(self, request, hints: dict) -> None:
+        self.message_bar.hide()
+        self._set_long(self.client.load(request.path, request.device, hints), f"Opening {Path(request.path).name}…")
+
     @Slot(object)
     def _on_cancelled(self, request) -> None:
         self._end_long()
@@ -704,6 +719,10 @@ class MainWindow(QMainWindow):
             i = self.model_info
             shape = "×".join(str(s) for s in i.latent_shape)
             self.model_label.setText(f"{i.name} · {i.family} · latent {shape} · {i.image_size}px · device {self.device}")
+            detected = i.provenance.get("detected", "")
+            self.model_label.setToolTip(f"{i.path}\ndetected: {detected}" if detected else i.path)
+            if detected:
+                self.statusBar().showMessage(f"Opened {Path(i.path).name}: {detected}", 8000)
         self.worker_label.setText(f"worker: {self.client.state or 'idle'}")
 
     def _refresh_recent(self, items: list[str] | None = None) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from models.contract import ModelInfo
-from models.errors import CheckpointError
+from models.errors import CheckpointError, MissingHyperParameters
 from models.families.scripted import ScriptedModel
 from models.readers import first_line, image_words
 
@@ -51,9 +51,11 @@ def read_torchscript(path: str | Path, **hints: Any) -> ScriptedModel:
     meta = {**_sidecar(path), **{k: v for k, v in hints.items() if v is not None}}
     missing = [k for k in REQUIRED if k not in meta]
     if missing:
-        raise CheckpointError(
+        raise MissingHyperParameters(
             f"{path}: a TorchScript model needs {', '.join(missing)}; put them in {path.name}.json "
-            f"beside it (e.g. {{\"latent_shape\": [16], \"image_size\": 32, \"channels\": 3}})"
+            f"beside it (e.g. {{\"latent_shape\": [16], \"image_size\": 32, \"channels\": 3}}) "
+            f"or pass --latent-shape/--image-size/--channels",
+            missing,
         )
     latent_shape, size, channels, output_range, family = _validate(meta, path)
     try:

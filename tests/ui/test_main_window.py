@@ -157,3 +157,22 @@ def test_dropping_images_encodes_them_into_the_scatter(qtbot, config_dir, tiny_c
         assert w.define_vector("mine", "current point", "", "mean") is not None
     finally:
         w.close()
+
+
+def test_a_file_that_cannot_describe_itself_asks_and_opens(qtbot, window, tmp_path):
+    """A TorchScript decoder without its JSON: the dialog asks, the model opens, the window says what it found."""
+    from tests.models.test_readers import save_scripted
+
+    path = save_scripted(tmp_path / "dec.pt")
+    with qtbot.waitSignal(window.client.hintsNeeded, timeout=10000):
+        window.open_checkpoint(str(path))
+    qtbot.waitUntil(lambda: getattr(window, "hints_dialog", None) is not None and window.hints_dialog.isVisible(),
+                    timeout=5000)
+    dialog = window.hints_dialog
+    dialog.latent.setText("16")
+    dialog.size.setValue(8)
+    dialog.channels.setValue(3)
+    with qtbot.waitSignal(window.client.bankReady, timeout=30000):
+        dialog._check()
+    assert window.model_info.latent_shape == (16,) and window.model_info.image_size == 8
+    assert "TorchScript decoder" in window.model_label.toolTip()
