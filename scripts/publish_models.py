@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 from explorer.commands.evaluate import evaluate_checkpoint  # noqa: E402
 from models.checkpoint import atomic_write_bytes, read_config, slim_copy  # noqa: E402
 from models.model_card import render_card  # noqa: E402
+from models.training.common import write_sample_grid  # noqa: E402
 
 NAMES = ["toyfaces_classifier", "digits_classifier", "toyfaces_vae", "toyfaces_dcgan", "toyfaces_ldm", "digits_vae"]
 
@@ -24,9 +25,11 @@ NAMES = ["toyfaces_classifier", "digits_classifier", "toyfaces_vae", "toyfaces_d
 def publish(runs: Path, name: str) -> None:
     src, dst = runs / f"{name}.safetensors", ROOT / "resources" / f"{name}.safetensors"
     slim_copy(src, dst)
-    if src.with_suffix(".png").exists():
-        shutil.copyfile(src.with_suffix(".png"), dst.with_suffix(".png"))
     config = read_config(dst)
+    if config["family"] != "classifier":
+        write_sample_grid(dst)  # from the shipped (fp16) weights
+    elif src.with_suffix(".png").exists():
+        shutil.copyfile(src.with_suffix(".png"), dst.with_suffix(".png"))
     report, extra = None, ""
     if config["family"] != "classifier":
         report = evaluate_checkpoint(dst, progress=False)

@@ -51,7 +51,10 @@ def detect_and_read(path: str | Path, device: str = "cpu", **hints):
     if not path.exists():
         raise CheckpointError(f"{path}: no such file")
     if path.is_dir():
-        raise CheckpointError(f"{path}: is a folder; diffusers directories are not supported yet (open {KNOWN_FORMATS})")
+        from models.readers.diffusers_dirs import read_diffusers_dir
+
+        # Of the hints only the DDIM step count means anything to a diffusers directory.
+        return read_diffusers_dir(path, steps=hints.get("steps")).to(device)
     kind = sniff(path)
     if kind == "native":
         model = _read_native(path)

@@ -40,6 +40,7 @@ MODELS = ("UNet2DModel", "AutoencoderKL")
 WEIGHTS = "diffusion_pytorch_model.safetensors"
 PICKLED_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt")
 DEFAULT_STEPS = 50
+SUPPORTED = f"this app reads {' and '.join(PIPELINES)} pipelines and {' and '.join(MODELS)} model directories"
 
 
 def read_diffusers_dir(path: str | Path, steps: int | None = None):
@@ -78,8 +79,7 @@ def read_diffusers_dir(path: str | Path, steps: int | None = None):
             return _read_unet(path, _scheduler_beside(path), steps, "UNet2DModel", path)
         if class_name == "AutoencoderKL":
             return _read_autoencoder(path)
-        raise CheckpointError(f"{config_file}: {_unknown(class_name)}; this app reads {', '.join(MODELS)} "
-                              f"and {', '.join(PIPELINES)} directories")
+        raise CheckpointError(f"{config_file}: {_unknown(class_name)}; {SUPPORTED}")
     raise CheckpointError(f"{path}: is a folder, but not a diffusers model directory (no model_index.json or "
                           f"config.json); open {KNOWN_FORMATS}, or a diffusers {PIPELINES[0]}, "
                           f"{' or '.join(MODELS)} directory")
@@ -126,8 +126,7 @@ def _read_pipeline(path: Path, steps: int):
     index = _read_json(index_file)
     class_name = index.get("_class_name")
     if class_name not in PIPELINES:
-        raise CheckpointError(f"{index_file}: {_unknown(class_name)} pipeline; this app reads "
-                              f"{', '.join(PIPELINES)} directories, and {', '.join(MODELS)} model directories")
+        raise CheckpointError(f"{index_file}: {_unknown(class_name)}; {SUPPORTED}")
     unet_entry = index.get("unet")
     if not (isinstance(unet_entry, list) and unet_entry[-1:] == ["UNet2DModel"]):
         raise CheckpointError(f"{index_file}: the pipeline's unet is {unet_entry!r}; only a UNet2DModel is read")
@@ -138,10 +137,10 @@ def _read_pipeline(path: Path, steps: int):
 
 
 def _read_unet(unet_dir: Path, scheduler_dir: Path, steps: int, what: str, path: Path):
-    from diffusers import UNet2DModel
+    from models.families.diffusion import DiffusionModel
 
     betas = _load_betas(scheduler_dir)
-    unet = _load_model(UNet2DModel, unet_dir)
+    unet = _load_model(_diffusers(path).UNet2DModel, unet_dir)
     cfg = unet.config
     if cfg.get("num_class_embeds") is not None or cfg.get("class_embed_type") is not None:
         raise CheckpointError(f"{unet_dir / 'config.json'}: a class-conditional UNet2DModel; only unconditional ones are read")
@@ -152,25 +151,21 @@ def _read_unet(unet_dir: Path, scheduler_dir: Path, steps: int, what: str, path:
         raise CheckpointError(f"{unet_dir / 'config.json'}: {channels} input but {out_channels} output channels; "
                               f"a noise-predicting UNet outputs as many channels as it takes (twice as many if it learns the variance)")
     size = _square_size(cfg.get("sample_size"), unet_dir / "config.json")
-    detected = (f"diffusers {what} ({'UNet2DModel, ' if what != 'UNet2DModel' else ''}{len(betas)} steps, "
-                f"DDIM {steps}), {image_words(size, channels)}")
+    parts = ([] if what == "UNet2DModel" else ["UNet2DModel"]) + [f"{len(betas)} steps", f"DDIM {steps}"]
+    detected = f"diffusers {what} ({', '.join(parts)}), {image_words(size, channels)}"
     info = ModelInfo(
         name=_name(path), family="diffusion", image_size=size, channels=channels,
         latent_shape=(channels, size, size), prior="gaussian", walk="slerp", dataset="",
-        provenance=_provenance(path, what, cfg), path=str(path),
+        provenance=_provenance(what, cfg), path=str(path),
     )
-    from models.families.diffusion import DiffusionModel
-
     model = DiffusionModel(EpsilonUNet(unet, channels), info, DiffusersSchedule(betas), steps)
     return with_detected(model, detected)
 
 
 def _read_autoencoder(path: Path):
-    from diffusers import AutoencoderKL
-
     from models.families.autoencoder_kl import AutoencoderKLModel
 
-    vae = _load_model(AutoencoderKL, path)
+    vae = _load_model(_diffusers(path).AutoencoderKL, path)
     cfg = vae.config
     size = _square_size(cfg.get("sample_size"), path / "config.json")
     factor = 2 ** (len(cfg["block_out_channels"]) - 1)
@@ -180,7 +175,7 @@ def _read_autoencoder(path: Path):
     channels = int(cfg["out_channels"])
     info = ModelInfo(
         name=_name(path), family="vae", image_size=size, channels=channels, latent_shape=latent_shape,
-        prior="gaussian", walk="slerp", dataset="", provenance=_provenance(path, "AutoencoderKL", cfg), path=str(path),
+        prior="gaussian", walk="slerp", dataset="", provenance=_provenance("AutoencoderKL", cfg), path=str(path),
     )
     model = AutoencoderKLModel(vae, info, cfg.get("scaling_factor") or 1.0, cfg.get("shift_factor") or 0.0)
     # The encoder takes in_channels; encode() checks images against the decoder's channels.
@@ -190,8 +185,14 @@ def _read_autoencoder(path: Path):
 
 
 # -- loading ----------------------------------------------------------------------
-def _import_error(path: Path) -> CheckpointError:
-    return CheckpointError(f"{path}: a diffusers directory; reading it needs the diffusers package (pip install diffusers)")
+def _diffusers(path: Path):
+    """The diffusers package, imported on first use (it takes seconds)."""
+    try:
+        import diffusers
+    except ImportError as exc:
+        raise CheckpointError(f"{path}: a diffusers directory; reading it needs the diffusers package "
+                              f"(pip install diffusers)") from exc
+    return diffusers
 
 
 def _scheduler_beside(unet_dir: Path) -> Path:
@@ -217,13 +218,10 @@ def _load_betas(scheduler_dir: Path) -> torch.Tensor:
     if "beta_schedule" not in config and config.get("trained_betas") is None:
         raise CheckpointError(f"{config_file}: a {config.get('_class_name', 'scheduler')} without a β schedule; "
                               f"only DDPM-style (β) noise schedules are read")
-    try:
-        from diffusers import DDPMScheduler
-    except ImportError as exc:
-        raise _import_error(scheduler_dir) from exc
+    scheduler_cls = _diffusers(scheduler_dir).DDPMScheduler
     with _quiet_diffusers():
         try:
-            scheduler = DDPMScheduler.from_pretrained(scheduler_dir, local_files_only=True)
+            scheduler = scheduler_cls.from_pretrained(scheduler_dir, local_files_only=True)
         except Exception as exc:  # diffusers raises OSError, ValueError, NotImplementedError…
             raise CheckpointError(f"{config_file}: not a usable noise schedule ({first_line(exc)})") from exc
     return scheduler.betas.detach().clone()
@@ -297,10 +295,8 @@ def _quiet_diffusers():
     What the warnings would say (tensors missing, config keys unknown) is
     checked and reported as a CheckpointError instead.
     """
-    try:
-        from diffusers.utils import logging as diffusers_logging
-    except ImportError as exc:
-        raise CheckpointError("reading a diffusers directory needs the diffusers package (pip install diffusers)") from exc
+    from diffusers.utils import logging as diffusers_logging
+
     level = diffusers_logging.get_verbosity()
     diffusers_logging.set_verbosity_error()
     try:
@@ -336,7 +332,7 @@ def _name(path: Path) -> str:
     return path.resolve().name
 
 
-def _provenance(path: Path, what: str, cfg) -> dict[str, Any]:
+def _provenance(what: str, cfg) -> dict[str, Any]:
     return {"format": "diffusers", "class_name": what, "diffusers_version": cfg.get("_diffusers_version", "")}
 
 
@@ -351,6 +347,10 @@ def _mismatch_words(exc: Exception) -> str:
     if not found:
         return first_line(exc)
     name, stored, expected = found[0]
-    shape = lambda dims: "×".join(d.strip() for d in dims.split(",")) or "scalar"  # noqa: E731
     more = f", and {len(found) - 1} more" if len(found) > 1 else ""
-    return f"{name} is {shape(stored)} in the weights but {shape(expected)} by the config{more}"
+    return f"{name} is {_dims(stored)} in the weights but {_dims(expected)} by the config{more}"
+
+
+def _dims(text: str) -> str:
+    """``"16, 8, 3, 3"`` → ``"16×8×3×3"``."""
+    return "×".join(d.strip() for d in text.split(",") if d.strip()) or "scalar"

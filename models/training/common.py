@@ -188,7 +188,7 @@ def write_sample_grid(checkpoint: Path, n: int = 64, seed: int = 0) -> Path:
 
 def upscale(image: np.ndarray, min_side: int = 512) -> np.ndarray:
     """Nearest-neighbour enlargement so small grids are legible in a viewer."""
-    k = max(1, min_side // max(image.shape[:2]))
+    k = max(1, -(-min_side // max(image.shape[:2])))  # ceiling: at least min_side pixels
     return image.repeat(k, axis=0).repeat(k, axis=1)
 
 
