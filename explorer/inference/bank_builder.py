@@ -27,6 +27,15 @@ def _dataset_images(model, n: int, progress=None):
         ds = load_dataset("digits")
         ds.images, ds.labels = ds.images[:n], ds.labels[:n]
         return ds
+    if not name and model.info.family == "vae" and 16 <= model.info.image_size <= 512:
+        # An autoencoder that brings no data set of its own (a diffusers AutoencoderKL): its bank is made
+        # by encoding images we can draw, at its size. Their attributes still colour the scatter.
+        ds = load_dataset("toyfaces", n=n, seed=0, size=model.info.image_size, progress=progress)
+        if model.info.channels == 1:
+            ds.images = ds.images.mean(axis=-1, keepdims=True).round().astype(np.uint8)
+        elif model.info.channels != 3:
+            return None
+        return ds
     return None
 
 
@@ -54,7 +63,7 @@ def build_bank(model, n: int = 2000, seed: int = 0, progress: Progress | None = 
     labels, label_names = None, ()
     if ds is not None:
         latents = model.encode(ds.images, batch_size=256, progress=phase(200, 500))
-        source = f"encoded {model.info.dataset} images"
+        source = f"encoded {model.info.dataset or ds.name} images"
         seeds, indices = np.full(len(ds), -1, np.int64), np.arange(len(ds), dtype=np.int64)
         if ds.attributes is not None:
             attributes = {k: ds.attributes[:, j].copy() for j, k in enumerate(ds.attribute_names)}

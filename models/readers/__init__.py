@@ -18,7 +18,8 @@ import torch
 from models.errors import CheckpointError
 
 TORCH_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
-KNOWN_FORMATS = "a .safetensors checkpoint, a PyTorch .pt/.pth/.ckpt state dict or a TorchScript archive"
+KNOWN_FORMATS = ("a .safetensors checkpoint, a PyTorch .pt/.pth/.ckpt state dict, a TorchScript archive "
+                 "or a diffusers folder")
 
 
 def detect_and_read(path: str | Path, device: str = "cpu", **hints):

@@ -337,7 +337,8 @@ def _provenance(what: str, cfg) -> dict[str, Any]:
 
 
 def _key_name(key: Any) -> str:
-    return key if isinstance(key, str) else str(key[0]) if isinstance(key, (list, tuple)) and key else str(key)
+    # diffusers lists mismatched tensors as (name, stored shape, expected shape).
+    return str(key[0]) if isinstance(key, (list, tuple)) and key else str(key)
 
 
 def _mismatch_words(exc: Exception) -> str:

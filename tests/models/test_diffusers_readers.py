@@ -12,7 +12,7 @@ from models.families.autoencoder_kl import AutoencoderKLModel
 from models.families.diffusion import DiffusionModel
 from models.loading import load_model
 
-diffusers = pytest.importorskip("diffusers")
+import diffusers  # noqa: E402  (a declared dependency: a missing one should fail loudly)
 
 WEIGHTS = "diffusion_pytorch_model.safetensors"
 
@@ -216,3 +216,14 @@ def test_autoencoder_with_pickled_weights_only_is_refused(vae_dir):
         load_model(vae_dir)
 
     assert str(vae_dir) in str(caught.value)
+
+
+def test_autoencoder_kl_bank_is_built_by_encoding_images(tmp_path):
+    from explorer.inference.bank_builder import build_bank
+
+    path = tmp_path / "vae"
+    tiny_vae().save_pretrained(path, safe_serialization=True)
+    model = load_model(path)
+    bank = build_bank(model, n=12)
+    assert bank.source == "encoded toyfaces images" and bank.seeds[0] == -1
+    assert bank.latents.shape == (12, 2 * 8 * 8) and "glasses" in bank.attributes

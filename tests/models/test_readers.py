@@ -262,7 +262,7 @@ def test_torchscript_without_information_names_what_is_missing(tmp_path):
 def test_native_checkpoints_say_what_was_detected_and_folders_are_refused(tmp_path):
     model = load_model(make_gan(tmp_path / "gan.safetensors"))
     assert model.info.provenance["detected"] == "Latent Explorer checkpoint (gan, 16×16 RGB)"
-    with pytest.raises(CheckpointError, match="diffusers directories are not supported yet"):
+    with pytest.raises(CheckpointError, match="is a folder"):
         detect_and_read(tmp_path)
     other = tmp_path / "notes.txt"
     other.write_text("hello")
