@@ -142,7 +142,8 @@ class MainWindow(QMainWindow):
         self.cancel_button.setText("Cancel")
         self.cancel_button.hide()
         sb = self.statusBar()
-        sb.addWidget(self.model_label, 1)
+        # Permanent widgets stay visible while a temporary message shows on the left.
+        sb.addPermanentWidget(self.model_label)
         sb.addPermanentWidget(self.progress_bar)
         sb.addPermanentWidget(self.cancel_button)
         sb.addPermanentWidget(self.worker_label)
