@@ -96,6 +96,8 @@ class ArithmeticPanel(QWidget):
         self.define_error.setWordWrap(True)
         self.vector_list = QListWidget()
         self.vector_list.setMaximumHeight(120)
+        self.vector_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.vector_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         remove = QPushButton("Remove")
         box = QGroupBox("Named vectors")
         form = QFormLayout(box)
@@ -215,6 +217,7 @@ class ArithmeticPanel(QWidget):
         self.vector_list.clear()
         for v in items:
             it = QListWidgetItem(v.summary())
+            it.setToolTip(v.summary())
             it.setData(Qt.ItemDataRole.UserRole, v.name)
             self.vector_list.addItem(it)
         self.expr_edit.set_names(names)

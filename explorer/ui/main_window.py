@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         for title, panel in (("Walk", self.walk), ("Arithmetic", self.arithmetic), ("Neighbours", self.neighbours)):
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             scroll.setWidget(panel)
             self.tabs.addTab(scroll, title)
         right = QSplitter(Qt.Orientation.Vertical)
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([800, 480])
         central = QWidget()
         cv = QVBoxLayout(central)
         cv.setContentsMargins(0, 0, 0, 0)
@@ -493,8 +495,8 @@ class MainWindow(QMainWindow):
         self._overlay("result", result[None], symbol="star", size=22, colour=(230, 159, 0))
         rng = np.random.default_rng(0)
         batch = np.vstack([result[None], result[None] + RESULT_NOISE * rng.standard_normal((8, result.size))])
-        self.preview.show_details({"id": "result", "index": 0, "seed": -1, "norm": float(np.linalg.norm(result)),
-                                   "attributes": {}}, f"= {text}")
+        self.preview.show_details({"id": "result", "expression": text, "norm": float(np.linalg.norm(result)),
+                                   "attributes": {}}, "arithmetic result")
         self.client.decode(batch.astype(np.float32), "result", tag=text)
         return result
 

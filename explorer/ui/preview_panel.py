@@ -34,12 +34,14 @@ class PreviewPanel(QWidget):
 
     def show_details(self, info: dict, source: str = "") -> None:
         rows = [("id", info["id"])]
-        if "file" in info:
+        if "expression" in info:
+            rows.append(("expression", info["expression"]))
+        elif "file" in info:
             rows += [("your image", info["file"].split("/")[-1]),
                      ("reconstruction error", f"{info['reconstruction_error']:.3f}")]
         elif info.get("seed", -1) >= 0:
             rows += [("seed", info["seed"]), ("index", info["index"])]
-        elif info.get("seed", -1) == -1:
+        elif info.get("seed", -1) == -1 and "index" in info:
             rows.append(("image", f"#{info['index']} of the data set"))
         rows.append(("latent norm", f"{info['norm']:.3f}"))
         if "label" in info:
