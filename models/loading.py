@@ -45,3 +45,19 @@ def load_latent_model(path: str | Path, device: str = "cpu", **hints):
     if not isinstance(model, LatentModel):
         raise CheckpointError(f"{path}: a classifier checkpoint has no latent space to sample or explore")
     return model
+
+
+def bundled_classifier_path(dataset: str) -> Path:
+    """Where the bundled classifier for ``dataset`` lives (it may not exist)."""
+    return RESOURCES / f"{dataset}_classifier.safetensors"
+
+
+def bundled_classifier_for(model):
+    """The bundled classifier for the model's data set, if one exists and fits its images; else None."""
+    path = bundled_classifier_path(model.info.dataset)
+    if not model.info.dataset or not path.exists():
+        return None
+    clf = load_model(path, str(model.device))
+    if (clf.image_size, clf.channels) != (model.info.image_size, model.info.channels):
+        return None
+    return clf

@@ -24,13 +24,12 @@ def parse_definition(text: str) -> tuple[str, str]:
 def run_arithmetic(checkpoint, definitions: list[str], expr: str, out: Path, exemplars: int | None = None,
                    seed: int = 0, bank_size: int = 2000, scale: int = 8, device: str = "cpu",
                    progress: bool = True, hints=None) -> dict:
-    from explorer.commands.sample import bundled_classifier_for
     from explorer.core.attribute_vectors import mean_vector
     from explorer.core.expressions import evaluate
     from explorer.core.queries import query_mask
     from explorer.inference.bank_builder import build_bank
     from models.imaging import save_png
-    from models.loading import load_latent_model, resolve_checkpoint
+    from models.loading import bundled_classifier_for, load_latent_model, resolve_checkpoint
 
     defs = [parse_definition(d) for d in definitions]
     path = resolve_checkpoint(checkpoint)

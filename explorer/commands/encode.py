@@ -10,13 +10,6 @@ import numpy as np
 from explorer.commands.progress import progress_bar
 
 
-def load_images_for(model, files: list[Path]) -> np.ndarray:
-    """Read, centre-crop and resize the files to the model's image size and channels."""
-    from models.data import load_image_file
-
-    return np.stack([load_image_file(f, model.info.image_size, model.info.channels) for f in files])
-
-
 def encode_images(checkpoint, images: list[str], out: Path, steps: int | None = None, device: str = "cpu",
                   progress: bool = True, hints=None) -> dict:
     from models.checkpoint import atomic_write_bytes
@@ -31,10 +24,10 @@ def encode_images(checkpoint, images: list[str], out: Path, steps: int | None = 
             model.inversion_steps = steps
         elif hasattr(model, "steps"):
             model.steps = steps
-    from models.data import collect_images
+    from models.data import collect_images, load_images
 
     files = collect_images(images)
-    pixels = load_images_for(model, files)
+    pixels = load_images(files, model.info.image_size, model.info.channels)
     with progress_bar(f"encoding {len(files)} images", 1, progress) as update:
         latents = model.encode(pixels, progress=update)
     error = model.reconstruction_error(pixels, latents)

@@ -11,12 +11,12 @@ def evaluate_checkpoint(checkpoint, classifier=None, n=1000, draws=100, exemplar
                         progress=True, hints=None) -> dict:
     """Load the model and its classifier and compute every figure."""
     from models.evaluation import evaluate
-    from models.loading import RESOURCES, load_latent_model, load_model, resolve_checkpoint
+    from models.loading import bundled_classifier_path, load_latent_model, load_model, resolve_checkpoint
 
     path = resolve_checkpoint(checkpoint)
     model = load_latent_model(path, device, **(hints or {}))
     if classifier is None:
-        clf_path = RESOURCES / f"{model.info.dataset}_classifier.safetensors"
+        clf_path = bundled_classifier_path(model.info.dataset)
         if not clf_path.exists():
             raise CheckpointError(f"{path}: no bundled classifier for dataset {model.info.dataset!r}; pass --classifier")
     else:

@@ -36,24 +36,11 @@ def shard_indices(n: int, shard: tuple[int, int], batch_size: int) -> np.ndarray
     return idx[(idx // batch_size) % parts == k]
 
 
-def bundled_classifier_for(model):
-    """The bundled classifier for the model's dataset, if one fits its images."""
-    from models.loading import RESOURCES, load_model
-
-    path = RESOURCES / f"{model.info.dataset}_classifier.safetensors"
-    if not path.exists():
-        return None
-    clf = load_model(path)
-    if (clf.image_size, clf.channels) != (model.info.image_size, model.info.channels):
-        return None
-    return clf
-
-
 def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1), batch_size: int = 64,
                      steps: int | None = None, device: str = "cpu", progress: bool = True, hints=None) -> dict:
     """Decode ``n`` prior samples (or one shard of them) into ``out``."""
     from models.imaging import save_png
-    from models.loading import load_latent_model, resolve_checkpoint
+    from models.loading import bundled_classifier_for, load_latent_model, resolve_checkpoint
     from models.checkpoint import atomic_write_bytes
 
     path = resolve_checkpoint(checkpoint)

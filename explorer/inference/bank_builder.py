@@ -39,18 +39,6 @@ def _dataset_images(model, n: int, progress=None):
     return None
 
 
-def _bundled_classifier(model):
-    from models.loading import RESOURCES, load_model
-
-    path = RESOURCES / f"{model.info.dataset}_classifier.safetensors"
-    if not model.info.dataset or not path.exists():
-        return None
-    clf = load_model(path, str(model.device))
-    if (clf.image_size, clf.channels) != (model.info.image_size, model.info.channels):
-        return None
-    return clf
-
-
 def build_bank(model, n: int = 2000, seed: int = 0, progress: Progress | None = None) -> LatentBank:
     """Latents, thumbnails and attributes for ``model``; ``progress(done, 1000)``."""
     report = progress or (lambda d, t: None)
@@ -76,7 +64,9 @@ def build_bank(model, n: int = 2000, seed: int = 0, progress: Progress | None = 
         seeds = np.full(n, seed, np.int64)
     thumbnails = model.decode(latents, batch_size=256, progress=phase(500 if ds is not None else 0, 950))
     if ds is None:
-        clf = _bundled_classifier(model)
+        from models.loading import bundled_classifier_for
+
+        clf = bundled_classifier_for(model)
         if clf is not None:
             probs = clf.predict(thumbnails)
             if clf.multilabel:

@@ -169,20 +169,20 @@ class InferenceWorker(QObject):
         """Encode files: latents, decoded reconstructions, errors, classifier labels."""
         import numpy as np
 
-        from explorer.inference.bank_builder import _bundled_classifier
-        from models.data import collect_images, load_image_file
+        from models.data import collect_images, load_images
+        from models.loading import bundled_classifier_for
 
         model = self._require_model()
         if not model.can_encode:
             raise ValueError(f"{model.info.name}: this model cannot encode images")
         files = collect_images(request.paths)
-        pixels = np.stack([load_image_file(f, model.info.image_size, model.info.channels) for f in files])
+        pixels = load_images(files, model.info.image_size, model.info.channels)
         latents = model.encode(pixels, progress=self._progress(request))
         recon = model.decode(latents)
         error = np.abs(recon.astype(np.float32) - pixels).reshape(len(files), -1).mean(1) / 255.0
         out = {"latents": latents.reshape(len(files), -1), "thumbnails": recon, "files": [str(f) for f in files],
                "errors": error, "attributes": None, "labels": None}
-        clf = _bundled_classifier(model)
+        clf = bundled_classifier_for(model)
         if clf is not None:
             probs = clf.predict(recon)
             if clf.multilabel:

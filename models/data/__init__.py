@@ -107,6 +107,11 @@ def load_image_file(path: Path, size: int, channels: int = 3) -> np.ndarray:
     return arr[..., None] if arr.ndim == 2 else arr
 
 
+def load_images(files, size: int, channels: int = 3) -> np.ndarray:
+    """Read files (centre-cropped, resized) into one uint8 array (n, size, size, channels)."""
+    return np.stack([load_image_file(f, size, channels) for f in files])
+
+
 def collect_images(paths) -> list[Path]:
     """Image files named directly, or found (recursively) in named folders, in order."""
     found: list[Path] = []
