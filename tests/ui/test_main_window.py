@@ -176,3 +176,24 @@ def test_a_file_that_cannot_describe_itself_asks_and_opens(qtbot, window, tmp_pa
         dialog._check()
     assert window.model_info.latent_shape == (16,) and window.model_info.image_size == 8
     assert "TorchScript decoder" in window.model_label.toolTip()
+
+
+def test_gan_inversion_of_dropped_images_can_be_cancelled(qtbot, config_dir, tiny_checkpoints, tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.full((16, 16, 3), 128, np.uint8)).save(tmp_path / "grey.png")
+    w = MainWindow(str(tiny_checkpoints["gan"]), bank_size=40, threads=1)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.session.bank is not None, timeout=30000)
+    try:
+        w.client._worker.model.inversion_steps = 100000  # far longer than the test waits
+        progress = []
+        w.client.progress.connect(lambda req, done, total: progress.append(done))
+        w.encode_images([str(tmp_path / "grey.png")])
+        assert w.cancel_button.isVisibleTo(w)
+        qtbot.waitUntil(lambda: len(progress) >= 3, timeout=20000)
+        with qtbot.waitSignal(w.client.cancelled, timeout=20000):
+            w.cancel_button.click()
+        assert len(w.session.bank) == 40 and not w.progress_bar.isVisibleTo(w)
+    finally:
+        w.close()
