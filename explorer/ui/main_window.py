@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, Qt, Slot
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         self.model_info = None
         self.device = ""
         self._long_request = None
+        self._started = time.perf_counter()
         self._frames: np.ndarray | None = None
         self._edit_base: np.ndarray | None = None
         self._selection: np.ndarray | None = None
@@ -571,6 +573,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_model_loaded(self, payload: dict) -> None:
         self.model_info, self.device = payload["info"], payload["device"]
+        log.info("opened %s (%s) on %s, %.2f s after start", payload["path"], self.model_info.family, self.device,
+                 time.perf_counter() - self._started)
         self.session.clear()
         self.preview.clear()
         self.scatter.set_points(self.session.points, self.session.colouring())
@@ -587,6 +591,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_bank_ready(self, bank) -> None:
         self._end_long()
+        log.info("latent bank ready: %d codes (%s), %.2f s after start", len(bank), bank.source,
+                 time.perf_counter() - self._started)
         self.session.set_bank(bank)
         self.layout_combo.blockSignals(True)
         self.layout_combo.setCurrentText("PCA")
