@@ -20,26 +20,24 @@ class UsageError(Exception):
     """A bad argument value, reported as one line."""
 
 
-def _positive(kind):
+def _bounded(kind, allow_zero: bool = False):
+    """An argparse type: a number of ``kind`` that is > 0 (or >= 0)."""
     def parse(text):
         try:
             v = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}")
-        if v <= 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        if v < 0 or (v == 0 and not allow_zero):
+            raise argparse.ArgumentTypeError(f"must be {'>= 0' if allow_zero else '> 0'}, got {text}")
         return v
     return parse
 
 
-def _non_negative_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}")
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return v
+def _positive(kind):
+    return _bounded(kind)
+
+
+_non_negative_int = _bounded(int, allow_zero=True)
 
 
 def _shard(text):
@@ -200,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"latent-explorer {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug or an input we did not foresee: still one line, no traceback
+        if args.debug:
+            raise
+        print(f"latent-explorer {args.command}: unexpected {type(exc).__name__}: {exc} (run with --debug for the "
+              f"traceback)", file=sys.stderr)
+        return 1
 
 
 def _emit(args, document: dict, human: str) -> None:
