@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMai
                                QScrollArea, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 from superqt.utils import qthrottled
 
-from explorer.core import attribute_vectors as av
+from explorer.core.edits import analogy_plane, move_along, noisy_neighbours, vector_from_mask
 from explorer.core.expressions import ExpressionError, evaluate
 from explorer.core.interpolation import path as interpolation_path
 from explorer.core.neighbours import nearest
@@ -440,7 +440,7 @@ class MainWindow(QMainWindow):
                     mask, what = query_mask(bank, query), f"'{query}'"
                 if not mask.any():
                     raise ValueError(f"no point matches {what}")
-                item = self._vector_from_mask(name, bank, mask, what, kind, query if source == "query" else "")
+                item = vector_from_mask(name, bank, mask, what, kind, query if source == "query" else "")
             self.session.vectors.add(item)
         except ExpressionError as exc:
             self.arithmetic.show_define_error(f"{exc}\n{exc.pointer()}")
@@ -450,24 +450,6 @@ class MainWindow(QMainWindow):
             return None
         self._vectors_changed()
         return item
-
-    def _vector_from_mask(self, name, bank, mask, what, kind, query) -> NamedVector:
-        z, n = bank.latents, int(mask.sum())
-        if kind == "mean":
-            return NamedVector(name, av.mean_vector(z, mask), f"mean of {what}", count=n)
-        if kind == "attribute":
-            return NamedVector(name, av.difference_vector(z, mask, ~mask), f"{what} − rest", count=n)
-        if kind == "balanced":
-            used = set(query.replace("!", " ").replace("&", " ").replace("|", " ").split())
-            others = {k: v for k, v in bank.attributes.items() if k not in used}
-            return NamedVector(name, av.balanced_vector(z, mask, others), f"{what} − rest, balanced over "
-                               f"{', '.join(others) or 'nothing'}", count=n)
-        if kind == "boundary":
-            normal, acc = av.boundary_direction(z, mask)
-            # Scale the unit normal to the gap between the class means along it.
-            gap = float((z[mask].mean(0) - z[~mask].mean(0)) @ normal)
-            return NamedVector(name, normal * gap, f"boundary of {what}", accuracy=acc, count=n)
-        raise ValueError(f"unknown kind {kind!r}")
 
     def remove_vector(self, name: str) -> None:
         self.session.vectors.remove(name)
@@ -495,25 +477,21 @@ class MainWindow(QMainWindow):
         self.session.current = (f"= {text}", result)
         self._edit_base = result.copy()
         self._overlay("result", result[None], symbol="star", size=22, colour=(230, 159, 0))
-        rng = np.random.default_rng(0)
-        batch = np.vstack([result[None], result[None] + RESULT_NOISE * rng.standard_normal((8, result.size))])
+        batch = noisy_neighbours(result, 8, RESULT_NOISE)
         self.preview.show_details({"id": "result", "expression": text, "norm": float(np.linalg.norm(result)),
                                    "attributes": {}}, "arithmetic result")
-        self.client.decode(batch.astype(np.float32), "result", tag=text)
+        self.client.decode(batch, "result", tag=text)
         return result
 
     def _on_direction(self, name: str, amount: float, keep: list) -> None:
         if self._edit_base is None or name not in self.session.vectors:
             return
-        v = self.session.vectors[name].vector
-        direction = v
-        if keep:
-            try:
-                direction = av.orthogonalize(v, [self.session.vectors[k].vector for k in keep]) * np.linalg.norm(v)
-            except ValueError as exc:
-                self.message_bar.show_error(f"{name}: {exc}")
-                return
-        latent = (self._edit_base + amount * direction).astype(np.float32)
+        try:
+            latent = move_along(self._edit_base, self.session.vectors[name].vector, amount,
+                                [self.session.vectors[k].vector for k in keep])
+        except ValueError as exc:
+            self.message_bar.show_error(f"{name}: {exc}")
+            return
         self.session.current = (f"{name} {amount:+.1f}", latent)
         self._overlay("cursor", latent[None], symbol="o", size=14, colour=(255, 255, 255), filled=False)
         self._throttled_edit(latent)
@@ -527,10 +505,7 @@ class MainWindow(QMainWindow):
         if not all(n in vecs for n in (a, b, c)):
             self.message_bar.show_error("Define the three vectors A, B and C first")
             return
-        A, B, C = (vecs[n].vector for n in (a, b, c))
-        t = np.linspace(0.0, 1.0, size)
-        grid = np.stack([A + u * (B - A) + w * (C - A) for w in t for u in t]).astype(np.float32)
-        self.client.decode(grid, "grid", tag=size)
+        self.client.decode(analogy_plane(*(vecs[n].vector for n in (a, b, c)), size), "grid", tag=size)
 
     def save_grid(self, path: str | None = None) -> None:
         """Write the last analogy grid as a PNG (atomically)."""
