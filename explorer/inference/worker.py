@@ -62,6 +62,7 @@ class InferenceWorker(QObject):
         self._stop = False
         self._cancel: set[int] = set()
         self._threads = threads
+        self._running: Request | None = None
         self.model = None
         self.device = "cpu"
 
@@ -84,9 +85,12 @@ class InferenceWorker(QObject):
             self.cancelled.emit(r)
 
     def stop(self) -> None:
+        """Finish: drop pending requests and cancel the running one at its next progress report."""
         with self._cond:
             self._stop = True
             self._queue.clear()
+            if self._running is not None:
+                self._cancel.add(self._running.id)
             self._cond.notify()
 
     def pending(self) -> int:
@@ -107,7 +111,10 @@ class InferenceWorker(QObject):
                 if self._stop:
                     break
                 request = self._queue.popleft()
+                self._running = request
             self._serve(request)
+            with self._cond:
+                self._running = None
         self.model = None
         self.finished.emit()
 

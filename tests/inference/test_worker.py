@@ -122,3 +122,19 @@ def test_the_ui_thread_keeps_turning_while_the_worker_decodes(qtbot, client, tin
     assert busy_ms > 100, "the job was too short to say anything"
     assert len(gaps) > busy_ms / 5 / 4  # at least a quarter of the ticks a free thread gets
     assert max(gaps[1:]) < 500
+
+
+def test_closing_cancels_a_long_running_job(qtbot, tiny_checkpoints):
+    """Closing the window must not wait for a job that could run for minutes."""
+    from explorer.inference.client import InferenceClient
+
+    c = InferenceClient(threads=1)
+    with qtbot.waitSignal(c.modelLoaded, timeout=20000):
+        c.load(str(tiny_checkpoints["ddpm"]), "cpu")
+    started = []
+    c.progress.connect(lambda req, done, total: started.append(done))
+    c.build_bank(n=200000)  # minutes of work
+    qtbot.waitUntil(lambda: bool(started), timeout=20000)
+    t0 = time.perf_counter()
+    c.close()
+    assert time.perf_counter() - t0 < 20
