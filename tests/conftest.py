@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests never read or write the user's bank cache; each test session gets its own.
+os.environ["LATENT_EXPLORER_CACHE_DIR"] = __import__("tempfile").mkdtemp(prefix="le-bank-cache-")
 
 import pytest  # noqa: E402
 

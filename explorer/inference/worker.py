@@ -162,9 +162,17 @@ class InferenceWorker(QObject):
             self.device = device
             return {"device": device}
         if isinstance(request, BuildBank):
+            from explorer.inference import bank_cache
             from explorer.inference.bank_builder import build_bank
 
-            return build_bank(self._require_model(), request.n, request.seed, self._progress(request))
+            model = self._require_model()
+            key = bank_cache.cache_key(model, request.n, request.seed) if model.info.path else None
+            bank = bank_cache.load(key) if key else None
+            if bank is None:
+                bank = build_bank(model, request.n, request.seed, self._progress(request))
+                if key:
+                    bank_cache.save(key, bank)
+            return bank
         if isinstance(request, EncodeImages):
             return self._encode_images(request)
         if isinstance(request, Decode):
