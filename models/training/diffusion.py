@@ -38,17 +38,8 @@ def train_ddpm(opts: TrainOptions):
         "timesteps": 1000,
         "sampling_steps": int(opts.extra.get("sampling_steps", 50)),
     }
-    torch.manual_seed(opts.seed)
-    net = build_net(arch["denoiser"]).to(opts.device)
-    ema = copy.deepcopy(net).eval()
-    opt = torch.optim.Adam(net.parameters(), lr=opts.lr or 2e-4)
-    run = Run(opts, "diffusion", {"architecture": arch, "variant": "pixel", **dataset_config(ds)})
-    # The EMA copy is saved as the denoiser; the raw weights ride along to resume.
-    run.register({"denoiser": ema, "raw": net}, {"denoiser": opt})
-    _loop(run, opts, net, ema, opt, images_on_device(ds, opts.device), NoiseSchedule(1000), 0.999)
-    run.save(opts.epochs)
-    write_sample_grid(opts.out)
-    return opts.out
+    return _train_denoiser(opts, arch, {"variant": "pixel", **dataset_config(ds)}, images_on_device(ds, opts.device),
+                           {}, lr=2e-4, decay=0.999)
 
 
 def train_ldm(opts: TrainOptions):
@@ -78,17 +69,21 @@ def train_ldm(opts: TrainOptions):
         "timesteps": 1000,
         "sampling_steps": int(opts.extra.get("sampling_steps", 50)),
     }
+    return _train_denoiser(opts, arch, {"variant": "latent", "vae_source": str(vae_path), **dataset_config(ds)},
+                           latents, {"vae": vae.net}, lr=1e-3, decay=0.995)
+
+
+def _train_denoiser(opts: TrainOptions, arch: dict, config: dict, data: torch.Tensor, extra_modules: dict,
+                    lr: float, decay: float):
+    """What both variants share: build the denoiser and its EMA copy, train, save, draw the grid."""
     torch.manual_seed(opts.seed)
     net = build_net(arch["denoiser"]).to(opts.device)
     ema = copy.deepcopy(net).eval()
-    opt = torch.optim.Adam(net.parameters(), lr=opts.lr or 1e-3)
-    run = Run(opts, "diffusion", {"architecture": arch, "variant": "latent", "vae_source": str(vae_path),
-                                  **dataset_config(ds)})
-    run.register({"denoiser": ema, "raw": net, "vae": vae.net}, {"denoiser": opt})
-    _loop(run, opts, net, ema, opt, latents, NoiseSchedule(1000), 0.995)
+    opt = torch.optim.Adam(net.parameters(), lr=opts.lr or lr)
+    run = Run(opts, "diffusion", {"architecture": arch, **config})
+    # The EMA copy is saved as the denoiser; the raw weights ride along to resume.
+    run.register({"denoiser": ema, "raw": net, **extra_modules}, {"denoiser": opt})
+    _loop(run, opts, net, ema, opt, data, NoiseSchedule(arch["timesteps"]), decay)
     run.save(opts.epochs)
     write_sample_grid(opts.out)
     return opts.out
-
-
-TRAINERS = {"ddpm": train_ddpm, "ldm": train_ldm}
