@@ -119,7 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--name", default=None, help="model name recorded in the checkpoint")
     t.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
     t.add_argument("--latent-dim", type=_positive(int), default=32, help="VAE: latent dimensions")
+    t.add_argument("--prior-components", type=_non_negative_int, default=20,
+                   help="VAE: after training, fit a mixture of this many Gaussians to the encoded training set and "
+                        "sample from it (0 keeps the N(0, I) prior)")
     t.add_argument("--nz", type=_positive(int), default=100, help="GAN: latent dimensions")
+    t.add_argument("--ema", type=_bounded(float, allow_zero=True), default=0.999,
+                   help="GAN: decay of the moving average of generator weights that is saved (0: save the raw weights)")
     t.add_argument("--loss", choices=["ns", "wgan-gp"], default="ns", help="GAN: non-saturating (default) or WGAN-GP")
     t.add_argument("--width", type=_positive(int), default=None, help="base channel width of the network")
     t.add_argument("--vae", type=Path, default=None, help="LDM: the trained VAE whose latent space to diffuse in")
@@ -225,8 +230,8 @@ def cmd_train(args, argv) -> int:
     from models.contract import best_device
     from models.training.common import TrainOptions
 
-    extra = {"beta": args.beta, "latent_dim": args.latent_dim, "nz": args.nz, "loss": args.loss,
-             "sampling_steps": args.sampling_steps}
+    extra = {"beta": args.beta, "latent_dim": args.latent_dim, "nz": args.nz, "ema": args.ema, "loss": args.loss,
+             "sampling_steps": args.sampling_steps, "prior_components": args.prior_components}
     if args.width:
         extra["width"] = args.width
     if args.vae:

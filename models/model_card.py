@@ -76,6 +76,11 @@ def _quality(r: dict[str, Any]) -> list[str]:
         out.append(f"| arithmetic `{a['expression']}` → glasses & not male | {a['success_rate']:.0%} of {a['draws']} draws "
                    f"({a['exemplars']} exemplars each) | ≥ {a['threshold']:.0%} | {ok[a['pass']]} |")
     out += ["", f"Real images: {real}.", ""]
+    plain = r.get("sampling", {}).get("standard_normal_decisive_fraction")
+    if plain is not None:
+        out += [f"Samples are drawn from the checkpoint's fitted prior ({r['sampling']['prior']}; see "
+                f"`models/latent_prior.py`). Drawn from the N(0, I) prior the VAE was trained against, "
+                f"the same {r['n']} samples are decisive {plain:.1%} of the time.", ""]
     if mc["max_abs_difference"] is not None:
         out += ["Attribute frequencies:", "", "| attribute | samples | training |", "|---|---|---|"]
         out += [f"| {k} | {v:.3f} | {mc['training_frequencies'].get(k, float('nan')):.3f} |" for k, v in mc["sample_frequencies"].items()]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import torch
 
@@ -9,23 +11,36 @@ from models.checkpoint import load_state
 from models.contract import LatentModel
 from models.families import info_from_config
 from models.imaging import to_tensor, to_uint8
+from models.latent_prior import MixturePrior
 from models.nets import build_net
 
 
 class VAEModel(LatentModel):
-    """A convolutional VAE with a N(0, I) prior."""
+    """A convolutional VAE, trained against an N(0, I) prior.
+
+    Where the checkpoint holds a :class:`MixturePrior` fitted to the encoded
+    training set, samples come from it instead; they land where real images
+    encode rather than in the prior's holes.
+    """
 
     can_encode = True
 
-    def __init__(self, net, info):
+    def __init__(self, net, info, fitted_prior: MixturePrior | None = None):
         super().__init__()
-        self.net, self.info = net.eval(), info
+        self.net, self.info, self.fitted_prior = net.eval(), info, fitted_prior
 
     @classmethod
     def from_checkpoint(cls, config, tensors, path):
         net = build_net(config["architecture"])
         load_state(net, tensors, "vae.", path)
-        return cls(net, info_from_config(config, path, (net.latent_dim,)))
+        fitted = MixturePrior.from_tensors(tensors, net.latent_dim)
+        extra = {"prior": fitted.describe()} if fitted is not None else {}
+        return cls(net, info_from_config(config, path, (net.latent_dim,), **extra), fitted)
+
+    def sample_latents(self, seed: int, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+        if self.fitted_prior is None:
+            return super().sample_latents(seed, indices)
+        return self.fitted_prior.sample(self.latent_shape, seed, indices)
 
     def modules(self):
         return [self.net]

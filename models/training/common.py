@@ -100,9 +100,14 @@ class Run:
         self.start_epoch, self.steps, self.seconds = 0, 0, 0.0
         self.history: list[dict[str, float]] = []
         self.metrics: dict[str, Any] = {}
+        self.extra_tensors: dict[str, torch.Tensor] = {}  # stored beside the modules' weights (a fitted prior)
 
-    def register(self, modules: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer]) -> None:
+    def register(self, modules: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer],
+                 fallbacks: dict[str, str] | None = None) -> None:
+        """``fallbacks`` maps a module to the prefix it starts from when resuming a
+        checkpoint written before it existed (an EMA copy added to a running run)."""
         self.modules, self.optimizers = modules, optimizers
+        self.fallbacks = fallbacks or {}
         if self.opts.resume and self.opts.out.exists():
             self._resume()
 
@@ -114,6 +119,9 @@ class Run:
             raise CheckpointError(f"{self.opts.out}: cannot resume, it holds a different model ({config.get('family')})")
         tr = config.get("training", {})
         for prefix, m in self.modules.items():
+            if prefix in self.fallbacks and not any(k.startswith(f"{prefix}.") for k in tensors):
+                self.opts.log(f"{self.opts.out} has no '{prefix}' weights; starting them from '{self.fallbacks[prefix]}'")
+                prefix = self.fallbacks[prefix]
             load_state(m, tensors, f"{prefix}.", self.opts.out)
         groups = tr.get("optimizer_groups", {})
         for name, opt in self.optimizers.items():
@@ -154,6 +162,7 @@ class Run:
         tensors: dict[str, torch.Tensor] = {}
         for prefix, m in self.modules.items():
             tensors.update({f"{prefix}.{k}": v for k, v in m.state_dict().items()})
+        tensors.update(self.extra_tensors)
         groups = {}
         if not self.opts.half:
             for name, opt in self.optimizers.items():

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
 from models.nets import build_net
 from models.nets.dcgan import dcgan_init
-from models.training.common import Run, TrainOptions, dataset_config, images_on_device, load_training_data, write_sample_grid
+from models.training.common import (Run, TrainOptions, dataset_config, ema_update, images_on_device,
+                                    load_training_data, write_sample_grid)
 
 
 def _gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -70,8 +73,14 @@ def train_gan(opts: TrainOptions):
         lr, betas = opts.lr or 1e-4, (0.0, 0.9)
     opt_g = torch.optim.Adam(g.parameters(), lr=lr, betas=betas)
     opt_d = torch.optim.Adam(d.parameters(), lr=lr, betas=betas)
-    run = Run(opts, "gan", {"architecture": arch, **dataset_config(ds)})
-    run.register({"generator": g, "discriminator": d}, {"generator": opt_g, "discriminator": opt_d})
+    # The saved generator is an exponential moving average of the trained one
+    # (Yazıcı et al. 2019): averaging smooths the oscillation of adversarial
+    # training out of the weights. The raw weights ride along to resume.
+    ema_decay = float(opts.extra.get("ema", 0.999))
+    g_ema = copy.deepcopy(g).eval() if ema_decay > 0 else g
+    run = Run(opts, "gan", {"architecture": arch, "ema_decay": ema_decay, **dataset_config(ds)})
+    modules = {"generator": g_ema, "discriminator": d, **({"raw": g} if ema_decay > 0 else {})}
+    run.register(modules, {"generator": opt_g, "discriminator": opt_d}, fallbacks={"raw": "generator"})
     x_all = images_on_device(ds, opts.device)
     bce = nn.BCEWithLogitsLoss()
     n_critic = 5 if loss_kind == "wgan-gp" else 1
@@ -106,10 +115,12 @@ def train_gan(opts: TrainOptions):
                 opt_g.zero_grad(set_to_none=True)
                 g_loss.backward()
                 opt_g.step()
+                if ema_decay > 0:
+                    ema_update(g_ema, g, ema_decay)
                 sum_g += g_loss.item()
             count += 1
-        recalibrate_batch_norm(g, nz, opts.device)
-        g.eval()
+        recalibrate_batch_norm(g_ema, nz, opts.device)
+        g_ema.eval()
         run.log_epoch(epoch, d_loss=sum_d / count, g_loss=sum_g * n_critic / count)
     run.save(opts.epochs)
     write_sample_grid(opts.out)

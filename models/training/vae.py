@@ -9,6 +9,7 @@ from models.training.common import Run, TrainOptions, dataset_config, images_on_
 
 
 def train_vae(opts: TrainOptions):
+    """Train, then fit a mixture prior to the encoded training set (see models.latent_prior)."""
     ds = load_training_data(opts)
     beta = float(opts.extra.get("beta", 1.0))
     arch = {"type": "ConvVAE", "channels": ds.channels, "image_size": ds.image_size,
@@ -34,6 +35,23 @@ def train_vae(opts: TrainOptions):
             tot_rec, tot_kl, count = tot_rec + rec.item(), tot_kl + kl.item(), count + 1
         net.eval()
         run.log_epoch(epoch, recon=tot_rec / count, kl=tot_kl / count)
+    components = int(opts.extra.get("prior_components", 20))
+    if components > 0:
+        fit_prior(run, net, x_all, components, opts)
     run.save(opts.epochs)
     write_sample_grid(opts.out)
     return opts.out
+
+
+def fit_prior(run: Run, net, x_all: torch.Tensor, components: int, opts: TrainOptions) -> None:
+    """Store a :class:`MixturePrior` fitted to the posterior means of the training images."""
+    from models.latent_prior import MixturePrior
+
+    net.eval()
+    with torch.inference_mode():
+        codes = torch.cat([net.encode(x_all[i:i + 512])[0] for i in range(0, len(x_all), 512)]).float().cpu().numpy()
+    prior = MixturePrior.fit(codes, components, seed=opts.seed)
+    run.extra_tensors = prior.to_tensors()
+    run.config["prior"] = {"type": "gaussian_mixture", "components": prior.components,
+                           "fitted_on": f"posterior means of the {len(codes)} training images"}
+    opts.log(f"fitted prior: {prior.describe()}")
