@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from explorer.cli import main
 from models.checkpoint import read_checkpoint
@@ -77,3 +78,16 @@ def test_train_refuses_bad_input(tmp_path, capsys):
     assert main(["train", "vae", "--out", str(tmp_path / "x.pt"), *TINY]) == 2
     assert main(["train", "vae", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.safetensors"), *TINY]) == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+def test_gan_saves_a_weight_average_and_resumes_an_older_run_without_one(tmp_path):
+    args = ["train", "gan", "--nz", "8", "--width", "8", *TINY]
+    old = tmp_path / "old.safetensors"
+    assert main([*args, "--out", str(old), "--epochs", "1", "--ema", "0"]) == 0
+    assert not any(k.startswith("raw.") for k in read_checkpoint(old)[1])
+    # Resuming with the average on starts it (and the raw weights) from the saved generator.
+    assert main([*args, "--out", str(old), "--epochs", "2", "--resume"]) == 0
+    config, tensors = read_checkpoint(old)
+    assert config["ema_decay"] == 0.999 and config["training"]["epochs"] == 2
+    assert not torch.equal(tensors["generator.main.0.weight"], tensors["raw.main.0.weight"])
+    load_model(old)
