@@ -23,7 +23,7 @@ def render_card(config: dict[str, Any], report: dict[str, Any] | None, checkpoin
     lines += [
         f"- **Training**: {tr.get('epochs')} epochs, {tr.get('steps')} steps of batch {tr.get('batch_size')}, "
         f"{tr.get('seconds', 0) / 60:.1f} min on {tr.get('device')}, seed {tr.get('seed')}",
-        f"- **Command**: `{tr.get('command', '')}`",
+        *_commands(tr),
         "",
         "## Architecture",
         "",
@@ -88,3 +88,11 @@ def _quality(r: dict[str, Any]) -> list[str]:
     if a and "error" not in a:
         out += [f"Arithmetic bank: {a['bank']}; concepts {json.dumps(a['concepts'])}.", ""]
     return out
+
+
+def _commands(training: dict[str, Any]) -> list[str]:
+    """The training command, or each command of a run that was resumed."""
+    commands = training.get("commands") or [training.get("command", "")]
+    if len(commands) == 1:
+        return [f"- **Command**: `{commands[0]}`"]
+    return ["- **Commands** (a resumed run, in order):", *[f"  - `{c}`" for c in commands]]

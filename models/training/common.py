@@ -99,6 +99,7 @@ class Run:
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.start_epoch, self.steps, self.seconds = 0, 0, 0.0
         self.history: list[dict[str, float]] = []
+        self.commands: list[str] = [opts.command]  # every command that worked on this run, in order
         self.metrics: dict[str, Any] = {}
         self.extra_tensors: dict[str, torch.Tensor] = {}  # stored beside the modules' weights (a fitted prior)
 
@@ -129,6 +130,8 @@ class Run:
                 restore_optimizer(opt, tensors, f"optimizer.{name}.", groups[name])
         self.start_epoch, self.steps = int(tr.get("epochs", 0)), int(tr.get("steps", 0))
         self.seconds, self.history = float(tr.get("seconds", 0.0)), list(tr.get("history", []))
+        earlier = tr.get("commands") or ([tr["command"]] if tr.get("command") else [])
+        self.commands = [*earlier, self.opts.command]
         self.opts.log(f"resuming {self.opts.out} after epoch {self.start_epoch} ({self.steps} steps)")
 
     def epochs(self) -> Iterator[int]:
@@ -177,6 +180,7 @@ class Run:
             "batch_size": self.opts.batch_size,
             "device": self.opts.device,
             "command": self.opts.command,
+            "commands": self.commands,
             "history": self.history,
             "optimizer_groups": groups,
             **self.metrics,
