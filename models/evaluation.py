@@ -202,3 +202,28 @@ def evaluate(model: LatentModel, classifier, n: int = 1000, draws: int = 100, ex
         arith["bank"] = how
         report["arithmetic"] = arith
     return report
+
+
+def half_space_arithmetic_ceiling(p_male: float, p_glasses: float, dim: int, exemplars: int = 3,
+                                  draws: int = 100, banks: int = 20, bank_size: int = 2000, seed: int = 0) -> float:
+    """The headline arithmetic's success rate for an *ideal* N(0, I) generator.
+
+    In it, ``male`` and ``glasses`` are exact half-spaces of the latent with the
+    given frequencies, so arithmetic is as linear as it can be; only the spread
+    of the exemplars' means limits it. A real generator with a Gaussian latent
+    scores about this or less, which makes the figure a yardstick for a GAN's.
+    """
+    from scipy.stats import norm
+
+    t_male, t_glasses = norm.ppf(1 - p_male), norm.ppf(1 - p_glasses)
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for _ in range(banks):
+        z = rng.standard_normal((bank_size, dim)).astype(np.float32)
+        male, glasses = z[:, 0] > t_male, z[:, 1] > t_glasses
+        sets = [np.flatnonzero(male & glasses), np.flatnonzero(male & ~glasses), np.flatnonzero(~male & ~glasses)]
+        for _ in range(draws):
+            gm, m, w = (z[rng.choice(s, exemplars, replace=False)].mean(0) for s in sets)
+            r = gm - m + w
+            hits += bool(r[1] > t_glasses and r[0] <= t_male)
+    return hits / (banks * draws)
