@@ -26,7 +26,7 @@ class ModelInfo:
     image_size: int
     channels: int
     latent_shape: tuple[int, ...]
-    prior: str = "gaussian"
+    prior: str = "N(0, I)"  # where samples come from, in words
     walk: str = "slerp"  # the natural interpolation: slerp for Gaussian priors
     dataset: str = ""
     attributes: tuple[str, ...] = ()

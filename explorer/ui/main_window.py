@@ -704,7 +704,8 @@ class MainWindow(QMainWindow):
             shape = "×".join(str(s) for s in i.latent_shape)
             self.model_label.setText(f"{i.name} · {i.family} · latent {shape} · {i.image_size}px · device {self.device}")
             detected = i.provenance.get("detected", "")
-            self.model_label.setToolTip(f"{i.path}\ndetected: {detected}" if detected else i.path)
+            tip = [i.path, f"samples from: {i.prior}"] + ([f"detected: {detected}"] if detected else [])
+            self.model_label.setToolTip("\n".join(tip))
             if detected:
                 self.statusBar().showMessage(f"Opened {Path(i.path).name}: {detected}", 8000)
         self.worker_label.setText(f"worker: {self.client.state or 'idle'}")

@@ -155,7 +155,7 @@ def _read_unet(unet_dir: Path, scheduler_dir: Path, steps: int, what: str, path:
     detected = f"diffusers {what} ({', '.join(parts)}), {image_words(size, channels)}"
     info = ModelInfo(
         name=_name(path), family="diffusion", image_size=size, channels=channels,
-        latent_shape=(channels, size, size), prior="gaussian", walk="slerp", dataset="",
+        latent_shape=(channels, size, size), walk="slerp", dataset="",
         provenance=_provenance(what, cfg), path=str(path),
     )
     model = DiffusionModel(EpsilonUNet(unet, channels), info, DiffusersSchedule(betas), steps)
@@ -175,7 +175,7 @@ def _read_autoencoder(path: Path):
     channels = int(cfg["out_channels"])
     info = ModelInfo(
         name=_name(path), family="vae", image_size=size, channels=channels, latent_shape=latent_shape,
-        prior="gaussian", walk="slerp", dataset="", provenance=_provenance("AutoencoderKL", cfg), path=str(path),
+        walk="slerp", dataset="", provenance=_provenance("AutoencoderKL", cfg), path=str(path),
     )
     model = AutoencoderKLModel(vae, info, cfg.get("scaling_factor") or 1.0, cfg.get("shift_factor") or 0.0)
     # The encoder takes in_channels; encode() checks images against the decoder's channels.

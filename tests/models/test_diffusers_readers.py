@@ -128,7 +128,7 @@ def test_autoencoder_kl_decodes_and_encodes_scaled_latents(saved):
     assert isinstance(model, AutoencoderKLModel)
     info = model.info
     assert (info.family, info.image_size, info.channels, info.latent_shape) == ("vae", 16, 3, (2, 8, 8))
-    assert (info.prior, info.walk, info.dataset) == ("gaussian", "slerp", "")
+    assert (info.prior, info.walk, info.dataset) == ("N(0, I)", "slerp", "")
     assert (model.can_encode, model.encode_is_slow) == (True, False)
     assert info.provenance["detected"] == "diffusers AutoencoderKL (latent 2×8×8), 16×16 RGB"
     images = model.decode(model.sample_latents(0, [0, 1]))

@@ -19,7 +19,7 @@ def test_decode_gives_uint8_images_and_is_deterministic(tiny_checkpoints, family
     assert images.shape == (5, 16, 16, 3) and images.dtype == np.uint8
     assert np.array_equal(images, model.decode(z, batch_size=2))
     assert model.info.family == {"ddpm": "diffusion", "ldm": "diffusion"}.get(family, family)
-    assert model.info.walk == "slerp" and model.info.prior == "gaussian"
+    assert model.info.walk == "slerp" and model.info.prior == "N(0, I)"
 
 
 def test_prior_latent_depends_only_on_seed_and_index():

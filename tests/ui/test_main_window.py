@@ -34,6 +34,7 @@ def test_opens_with_a_latent_bank_laid_out_and_coloured(window):
     status = window.model_label.text()
     assert "vae" in status and "device cpu" in status
     assert "idle" in window.worker_label.text()
+    assert "samples from: N(0, I)" in window.model_label.toolTip()  # the tiny VAE has no fitted prior
 
 
 def _scene_pos(window, index):
