@@ -38,6 +38,7 @@ def _positive(kind):
 
 
 _non_negative_int = _bounded(int, allow_zero=True)
+_non_negative_float = _bounded(float, allow_zero=True)
 
 
 def _shard(text):
@@ -119,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--name", default=None, help="model name recorded in the checkpoint")
     t.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
     t.add_argument("--latent-dim", type=_positive(int), default=32, help="VAE: latent dimensions")
+    t.add_argument("--tc-weight", type=_non_negative_float, default=0.0,
+                   help="VAE: weight of a total-correlation penalty (β-TCVAE) that favours independent latent factors")
     t.add_argument("--prior-components", type=_non_negative_int, default=20,
                    help="VAE: after training, fit a mixture of this many Gaussians to the encoded training set and "
                         "sample from it (0 keeps the N(0, I) prior)")
@@ -231,7 +234,8 @@ def cmd_train(args, argv) -> int:
     from models.training.common import TrainOptions
 
     extra = {"beta": args.beta, "latent_dim": args.latent_dim, "nz": args.nz, "ema": args.ema, "loss": args.loss,
-             "sampling_steps": args.sampling_steps, "prior_components": args.prior_components}
+             "sampling_steps": args.sampling_steps, "prior_components": args.prior_components,
+             "tc_weight": args.tc_weight}
     if args.width:
         extra["width"] = args.width
     if args.vae:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from models.nets import build_net
@@ -12,12 +14,14 @@ def train_vae(opts: TrainOptions):
     """Train, then fit a mixture prior to the encoded training set (see models.latent_prior)."""
     ds = load_training_data(opts)
     beta = float(opts.extra.get("beta", 1.0))
+    tc_weight = float(opts.extra.get("tc_weight", 0.0) or 0.0)
     arch = {"type": "ConvVAE", "channels": ds.channels, "image_size": ds.image_size,
             "latent_dim": int(opts.extra.get("latent_dim", 32)), "width": int(opts.extra.get("width", 32))}
     torch.manual_seed(opts.seed)
     net = build_net(arch).to(opts.device)
     opt = torch.optim.Adam(net.parameters(), lr=opts.lr or 1e-3)
-    run = Run(opts, "vae", {"architecture": arch, "beta": beta, **dataset_config(ds)})
+    extra_config = {"tc_weight": tc_weight} if tc_weight else {}
+    run = Run(opts, "vae", {"architecture": arch, "beta": beta, **extra_config, **dataset_config(ds)})
     run.register({"vae": net}, {"vae": opt})
     x_all = images_on_device(ds, opts.device)
     for epoch in run.epochs():
@@ -29,6 +33,9 @@ def train_vae(opts: TrainOptions):
             rec = ((recon - x) ** 2).sum(dim=(1, 2, 3)).mean()
             kl = (-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)).mean()
             loss = rec + beta * kl
+            if tc_weight:
+                z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+                loss = loss + tc_weight * total_correlation(z, mu, logvar, len(x_all))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -41,6 +48,21 @@ def train_vae(opts: TrainOptions):
     run.save(opts.epochs)
     write_sample_grid(opts.out)
     return opts.out
+
+
+def total_correlation(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, n_data: int) -> torch.Tensor:
+    """Minibatch-weighted estimate of the latent's total correlation, KL(q(z) ‖ ∏ q(z_d)).
+
+    Penalising it (β-TCVAE, Chen et al. 2018) pushes the aggregate posterior
+    towards independent dimensions, so independent factors of the data (pose,
+    hair colour, glasses) tend to get separate directions, which is what
+    attribute arithmetic needs.
+    """
+    log_q = -0.5 * (math.log(2 * math.pi) + logvar[None] + (z[:, None] - mu[None]) ** 2 / logvar.exp()[None])
+    log_norm = math.log(z.shape[0] * n_data)
+    log_qz = torch.logsumexp(log_q.sum(2), dim=1) - log_norm
+    log_prod = (torch.logsumexp(log_q, dim=1) - log_norm).sum(1)
+    return (log_qz - log_prod).mean()
 
 
 def fit_prior(run: Run, net, x_all: torch.Tensor, components: int, opts: TrainOptions) -> None:
