@@ -91,3 +91,25 @@ def test_gan_saves_a_weight_average_and_resumes_an_older_run_without_one(tmp_pat
     assert config["ema_decay"] == 0.999 and config["training"]["epochs"] == 2
     assert not torch.equal(tensors["generator.main.0.weight"], tensors["raw.main.0.weight"])
     load_model(old)
+
+
+def test_total_correlation_is_larger_for_dependent_latent_dimensions():
+    from models.training.vae import total_correlation
+
+    torch.manual_seed(0)
+    mu, logvar = torch.randn(512, 4), torch.full((512, 4), -1.0)
+    dependent = mu.clone()
+    dependent[:, 1] = dependent[:, 0]
+
+    def tc(m):
+        return total_correlation(m + torch.randn_like(m) * (0.5 * logvar).exp(), m, logvar, 512).item()
+
+    assert tc(dependent) > tc(mu) + 0.1
+
+
+def test_vae_with_a_total_correlation_penalty_trains_and_records_it(tmp_path):
+    out = tmp_path / "tc.safetensors"
+    assert main(["train", "vae", "--out", str(out), "--epochs", "1", "--latent-dim", "8", "--width", "8",
+                 "--tc-weight", "5", *TINY]) == 0
+    assert read_checkpoint(out)[0]["tc_weight"] == 5.0
+    assert load_model(out).decode(np.zeros((1, 8), np.float32)).shape == (1, 16, 16, 3)
