@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="VAE: after training, fit a mixture of this many Gaussians to the encoded training set and "
                         "sample from it (0 keeps the N(0, I) prior)")
     t.add_argument("--nz", type=_positive(int), default=100, help="GAN: latent dimensions")
-    t.add_argument("--ema", type=_bounded(float, allow_zero=True), default=0.999,
+    t.add_argument("--ema", type=_non_negative_float, default=0.999,
                    help="GAN: decay of the moving average of generator weights that is saved (0: save the raw weights)")
     t.add_argument("--loss", choices=["ns", "wgan-gp"], default="ns", help="GAN: non-saturating (default) or WGAN-GP")
     t.add_argument("--width", type=_positive(int), default=None, help="base channel width of the network")

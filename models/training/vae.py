@@ -14,7 +14,7 @@ def train_vae(opts: TrainOptions):
     """Train, then fit a mixture prior to the encoded training set (see models.latent_prior)."""
     ds = load_training_data(opts)
     beta = float(opts.extra.get("beta", 1.0))
-    tc_weight = float(opts.extra.get("tc_weight", 0.0) or 0.0)
+    tc_weight = float(opts.extra.get("tc_weight", 0.0))
     arch = {"type": "ConvVAE", "channels": ds.channels, "image_size": ds.image_size,
             "latent_dim": int(opts.extra.get("latent_dim", 32)), "width": int(opts.extra.get("width", 32))}
     torch.manual_seed(opts.seed)
