@@ -61,6 +61,13 @@ def _int_list(text):
     return values
 
 
+def _name_list(text):
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected names such as male,glasses, got {text!r}")
+    return names
+
+
 def _range(text):
     try:
         lo, hi = (float(v) for v in text.split(","))
@@ -116,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--size", type=_positive(int), default=32, help="image side for toyfaces/folders (default 32)")
     t.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
     t.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    t.add_argument("--init", type=Path, default=None, metavar="CHECKPOINT",
+                   help="start from this checkpoint's weights (same family; layers it lacks start fresh)")
     t.add_argument("--half", action="store_true", help="store fp16 weights without optimizer state (for shipping)")
     t.add_argument("--name", default=None, help="model name recorded in the checkpoint")
     t.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
@@ -125,6 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--prior-components", type=_non_negative_int, default=20,
                    help="VAE: after training, fit a mixture of this many Gaussians to the encoded training set and "
                         "sample from it (0 keeps the N(0, I) prior)")
+    t.add_argument("--codes", type=_name_list, default=None, metavar="ATTR[,ATTR...]",
+                   help="VAE, GAN: write these binary attributes into the first latent dimensions (a conditional "
+                        "prior for a VAE, an auxiliary classifier for a GAN), so arithmetic on them is reliable")
+    t.add_argument("--code-scale", type=_positive(float), default=2.0, help="attribute codes sit at ±this (default 2)")
+    t.add_argument("--code-spread", type=_positive(float), default=0.25,
+                   help="standard deviation of a code around ±scale (default 0.25)")
+    t.add_argument("--attribute-weight", type=_positive(float), default=1.0,
+                   help="GAN with --codes: weight of the auxiliary attribute loss (default 1)")
     t.add_argument("--nz", type=_positive(int), default=100, help="GAN: latent dimensions")
     t.add_argument("--ema", type=_non_negative_float, default=0.999,
                    help="GAN: decay of the moving average of generator weights that is saved (0: save the raw weights)")
@@ -235,14 +252,15 @@ def cmd_train(args, argv) -> int:
 
     extra = {"beta": args.beta, "latent_dim": args.latent_dim, "nz": args.nz, "ema": args.ema, "loss": args.loss,
              "sampling_steps": args.sampling_steps, "prior_components": args.prior_components,
-             "tc_weight": args.tc_weight}
+             "tc_weight": args.tc_weight, "codes": args.codes, "code_scale": args.code_scale,
+             "code_spread": args.code_spread, "attribute_weight": args.attribute_weight}
     if args.width:
         extra["width"] = args.width
     if args.vae:
         extra["vae"] = str(args.vae)
     opts = TrainOptions(
         data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-        n=args.n, size=args.size, device=args.device or str(best_device()), resume=args.resume, half=args.half,
+        n=args.n, size=args.size, device=args.device or str(best_device()), resume=args.resume, init=args.init, half=args.half,
         name=args.name, command="latent-explorer " + shlex.join(argv), extra=extra,
         log=lambda m: print(m, file=sys.stderr, flush=True), progress=not args.quiet,
     )

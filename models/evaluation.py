@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from models.contract import LatentModel, prior_latents
+from models.contract import LatentModel
 from models.data import ImageDataset, load_dataset
 
 DECISIVE_LOW, DECISIVE_HIGH = 0.1, 0.9
@@ -148,8 +148,9 @@ def evaluate(model: LatentModel, classifier, n: int = 1000, draws: int = 100, ex
     sampling = {"prior": model.info.prior}
     if getattr(model, "fitted_prior", None) is not None:
         # Said beside the headline figure, so the fitted prior's gain is never hidden.
-        plain = classifier.predict(model.decode(prior_latents(model.latent_shape, seed, np.arange(n))))
-        sampling["standard_normal_decisive_fraction"] = float(decisive(plain, multilabel).mean())
+        plain = classifier.predict(model.decode(model.trained_prior_latents(seed, np.arange(n))))
+        sampling["trained_prior"] = model.codes.describe() if model.codes is not None else "N(0, I)"
+        sampling["trained_prior_decisive_fraction"] = float(decisive(plain, multilabel).mean())
 
     train_freq = model.info.provenance.get("attribute_frequencies", {})
     if multilabel:

@@ -24,6 +24,8 @@ def render_card(config: dict[str, Any], report: dict[str, Any] | None, checkpoin
         f"- **Training**: {tr.get('epochs')} epochs, {tr.get('steps')} steps of batch {tr.get('batch_size')}, "
         f"{tr.get('seconds', 0) / 60:.1f} min on {tr.get('device')}, seed {tr.get('seed')}",
         *_commands(tr),
+        *_initialisation(config.get("initialised_from")),
+        *_latent(config),
         "",
         "## Architecture",
         "",
@@ -76,11 +78,11 @@ def _quality(r: dict[str, Any]) -> list[str]:
         out.append(f"| arithmetic `{a['expression']}` → glasses & not male | {a['success_rate']:.0%} of {a['draws']} draws "
                    f"({a['exemplars']} exemplars each) | ≥ {a['threshold']:.0%} | {ok[a['pass']]} |")
     out += ["", f"Real images: {real}.", ""]
-    plain = r.get("sampling", {}).get("standard_normal_decisive_fraction")
+    plain = r.get("sampling", {}).get("trained_prior_decisive_fraction")
     if plain is not None:
         out += [f"Samples are drawn from the checkpoint's fitted prior ({r['sampling']['prior']}; see "
-                f"`models/latent_prior.py`). Drawn from the N(0, I) prior the VAE was trained against, "
-                f"the same {r['n']} samples are decisive {plain:.1%} of the time.", ""]
+                f"`models/latent_prior.py`). Drawn from the prior the VAE was trained against "
+                f"({r['sampling']['trained_prior']}), the same {r['n']} samples are decisive {plain:.1%} of the time.", ""]
     if mc["max_abs_difference"] is not None:
         out += ["Attribute frequencies:", "", "| attribute | samples | training |", "|---|---|---|"]
         out += [f"| {k} | {v:.3f} | {mc['training_frequencies'].get(k, float('nan')):.3f} |" for k, v in mc["sample_frequencies"].items()]
@@ -88,6 +90,28 @@ def _quality(r: dict[str, Any]) -> list[str]:
     if a and "error" not in a:
         out += [f"Arithmetic bank: {a['bank']}; concepts {json.dumps(a['concepts'])}.", ""]
     return out
+
+
+def _initialisation(init: dict[str, Any] | None) -> list[str]:
+    """Where a fine-tuned run's weights started, and how those were trained."""
+    if not init:
+        return []
+    minutes = f", {init['seconds'] / 60:.1f} min" if init.get("seconds") else ""
+    new = f"; new layers: {', '.join(f'`{t}`' for t in init['new_tensors'])}" if init.get("new_tensors") else ""
+    lines = [f"- **Started from** the weights of `{init.get('file')}` ({init.get('name')}: {init.get('epochs')} epochs, "
+             f"{init.get('steps')} steps{minutes}{new}), trained by:"]
+    return lines + [f"  - `{c}`" for c in init.get("commands", []) if c]
+
+
+def _latent(config: dict[str, Any]) -> list[str]:
+    codes = config.get("attribute_codes")
+    if not codes:
+        return []
+    how = ("a conditional prior p(z | attributes) in the KL term" if config["family"] == "vae"
+           else "an auxiliary attribute classifier on the discriminator (AC-GAN)")
+    return [f"- **Latent**: attributes {', '.join(f'`{a}`' for a in codes['attributes'])} are coded in the first "
+            f"{len(codes['attributes'])} dimensions (±{codes['scale']:g}, spread {codes['spread']:g}; learnt through "
+            f"{how}); the other dimensions are N(0, 1). See `models/attribute_codes.py`."]
 
 
 def _commands(training: dict[str, Any]) -> list[str]:

@@ -1,10 +1,11 @@
-"""The GAN family: a generator from z ~ N(0, I)."""
+"""The GAN family: a generator from z ~ N(0, I), or from attribute codes plus N(0, I)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from models.attribute_codes import AttributeCodes
 from models.checkpoint import load_state
 from models.contract import LatentModel
 from models.families import info_from_config
@@ -23,15 +24,22 @@ class GANModel(LatentModel):
     encode_is_slow = True
     inversion_steps = 200
 
-    def __init__(self, generator, info):
+    def __init__(self, generator, info, codes: AttributeCodes | None = None):
         super().__init__()
-        self.generator, self.info = generator.eval(), info
+        self.generator, self.info, self.codes = generator.eval(), info, codes
 
     @classmethod
     def from_checkpoint(cls, config, tensors, path):
         g = build_net(config["architecture"]["generator"])
         load_state(g, tensors, "generator.", path)
-        return cls(g, info_from_config(config, path, (g.nz,)))
+        codes = AttributeCodes.from_config(config["attribute_codes"], g.nz) if "attribute_codes" in config else None
+        extra = {"prior": codes.describe()} if codes is not None else {}
+        return cls(g, info_from_config(config, path, (g.nz,), **extra), codes)
+
+    def sample_latents(self, seed, indices):
+        if self.codes is None:
+            return super().sample_latents(seed, indices)
+        return self.codes.sample(self.latent_shape, seed, indices)
 
     def modules(self):
         return [self.generator]

@@ -34,9 +34,14 @@ class Generator(nn.Module):
 
 class Discriminator(nn.Module):
     """image → one logit. ``norm='batch'`` for the standard loss; ``'layer'``
-    for WGAN-GP, whose gradient penalty is per sample and so forbids batch norm."""
+    for WGAN-GP, whose gradient penalty is per sample and so forbids batch norm.
 
-    def __init__(self, ndf: int = 64, channels: int = 3, image_size: int = 32, norm: str = "batch"):
+    ``attributes > 0`` adds an auxiliary classifier (AC-GAN, Odena et al. 2017):
+    a second convolutional head on the same features, one logit per attribute,
+    read by :meth:`classify`.
+    """
+
+    def __init__(self, ndf: int = 64, channels: int = 3, image_size: int = 32, norm: str = "batch", attributes: int = 0):
         super().__init__()
         levels = _levels(image_size)
         layers = [nn.Conv2d(channels, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
@@ -48,9 +53,15 @@ class Discriminator(nn.Module):
             w *= 2
         layers += [nn.Conv2d(w, 1, 4, 1, 0, bias=False)]
         self.main = nn.Sequential(*layers)
+        self.attribute_head = nn.Conv2d(w, attributes, 4, 1, 0) if attributes else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.main(x).view(-1)
+
+    def classify(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(real/fake logit (b,), attribute logits (b, attributes)) from one pass."""
+        h = self.main[:-1](x)
+        return self.main[-1](h).view(-1), self.attribute_head(h).flatten(1)
 
 
 def dcgan_init(m: nn.Module) -> None:

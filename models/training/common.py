@@ -33,6 +33,7 @@ class TrainOptions:
     size: int = 32
     device: str = "cpu"
     resume: bool = False
+    init: Path | None = None  # start the weights from this checkpoint (fine-tuning)
     half: bool = False
     name: str | None = None
     command: str = ""
@@ -63,6 +64,26 @@ def dataset_config(ds: ImageDataset) -> dict[str, Any]:
 
 def images_on_device(ds: ImageDataset, device: str) -> torch.Tensor:
     return to_tensor(ds.images, device)
+
+
+def attribute_codes(ds: ImageDataset, opts: TrainOptions, latent_dim: int):
+    """The :class:`AttributeCodes` that ``extra["codes"]`` asks for, with the
+    training set's 0/1 coded attributes on the device; ``(None, None)`` without codes."""
+    from models.attribute_codes import AttributeCodes
+
+    names = list(opts.extra.get("codes") or [])
+    if not names:
+        return None, None
+    if ds.attributes is None:
+        raise ValueError(f"--codes needs a data set with attributes; {ds.name!r} has labels only")
+    codes = AttributeCodes.from_attributes(ds.attribute_names, ds.attributes, names,
+                                           scale=float(opts.extra.get("code_scale", 2.0)),
+                                           spread=float(opts.extra.get("code_spread", 0.25)))
+    if codes.k >= latent_dim:
+        raise ValueError(f"--codes names {codes.k} attributes; the latent needs more than {codes.k} dimensions")
+    cols = [ds.attribute_names.index(a) for a in codes.attributes]
+    y = torch.from_numpy((ds.attributes[:, cols] > 0.5).astype("float32")).to(opts.device)
+    return codes, y
 
 
 def optimizer_tensors(opt: torch.optim.Optimizer, prefix: str) -> tuple[dict[str, torch.Tensor], list]:
@@ -111,6 +132,37 @@ class Run:
         self.fallbacks = fallbacks or {}
         if self.opts.resume and self.opts.out.exists():
             self._resume()
+        elif self.opts.init is not None:
+            self._initialise(self.opts.init)
+
+    def _initialise(self, path: Path) -> None:
+        """Start every module from ``path``'s weights where names and shapes match.
+
+        Layers the other checkpoint lacks (a head added for a new objective)
+        keep their fresh initialisation. The other run's record is kept in the
+        config, so a model card tells the whole history.
+        """
+        config, tensors = read_checkpoint(path)
+        if config.get("family") != self.family:
+            raise CheckpointError(f"{path}: cannot start a {self.family} from it, it holds a {config.get('family')}")
+        fresh = []
+        for prefix, m in self.modules.items():
+            source = prefix if any(k.startswith(f"{prefix}.") for k in tensors) else self.fallbacks.get(prefix, prefix)
+            own = m.state_dict()
+            given = {k[len(source) + 1:]: v for k, v in tensors.items() if k.startswith(f"{source}.")}
+            match = {k: given[k].to(t.dtype) for k, t in own.items() if k in given and given[k].shape == t.shape}
+            if not match:
+                raise CheckpointError(f"{path}: no '{source}' weights fit this {self.family}'s architecture")
+            m.load_state_dict(match, strict=False)
+            fresh += [f"{prefix}.{k}" for k in own if k not in match]
+        tr = config.get("training", {})
+        self.config["initialised_from"] = {
+            "file": Path(path).name, "name": config.get("name"), "epochs": tr.get("epochs"), "steps": tr.get("steps"),
+            "seconds": tr.get("seconds"), "commands": tr.get("commands") or [tr.get("command", "")],
+            "new_tensors": fresh,
+        }
+        self.opts.log(f"starting from the weights of {path} ({tr.get('epochs')} epochs)"
+                      + (f"; new: {', '.join(fresh)}" if fresh else ""))
 
     def _resume(self) -> None:
         from models.checkpoint import load_state
@@ -128,6 +180,8 @@ class Run:
         for name, opt in self.optimizers.items():
             if name in groups:
                 restore_optimizer(opt, tensors, f"optimizer.{name}.", groups[name])
+        if "initialised_from" in config:
+            self.config["initialised_from"] = config["initialised_from"]
         self.start_epoch, self.steps = int(tr.get("epochs", 0)), int(tr.get("steps", 0))
         self.seconds, self.history = float(tr.get("seconds", 0.0)), list(tr.get("history", []))
         earlier = tr.get("commands") or ([tr["command"]] if tr.get("command") else [])

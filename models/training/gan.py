@@ -9,8 +9,8 @@ from torch import nn
 
 from models.nets import build_net
 from models.nets.dcgan import dcgan_init
-from models.training.common import (Run, TrainOptions, dataset_config, ema_update, images_on_device,
-                                    load_training_data, write_sample_grid)
+from models.training.common import (Run, TrainOptions, attribute_codes, dataset_config, ema_update,
+                                    images_on_device, load_training_data, write_sample_grid)
 
 
 def _gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -21,13 +21,14 @@ def _gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> t
 
 
 @torch.no_grad()
-def recalibrate_batch_norm(g: nn.Module, nz: int, device: str, batches: int = 40, batch_size: int = 128) -> None:
+def recalibrate_batch_norm(g: nn.Module, latents, device: str, batches: int = 40, batch_size: int = 128) -> None:
     """Set the generator's BN running statistics to their population values.
 
     Decoding runs the generator in eval mode (so a latent always gives the same
     image, whatever else is in the batch); the running averages kept during
     adversarial training lag behind the weights, so they are recomputed here as
-    a cumulative average over fresh prior batches.
+    a cumulative average over fresh prior batches; ``latents(n, generator)``
+    draws ``n`` of them.
     """
     bns = [m for m in g.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     saved = [(m.momentum,) for m in bns]
@@ -38,7 +39,7 @@ def recalibrate_batch_norm(g: nn.Module, nz: int, device: str, batches: int = 40
     g.train()
     gen = torch.Generator(device="cpu").manual_seed(12345)
     for _ in range(batches):
-        g(torch.randn(batch_size, nz, generator=gen).to(device))
+        g(latents(batch_size, gen).to(device))
     for m, (momentum,) in zip(bns, saved):
         m.momentum = momentum
     g.train(was_training)
@@ -55,10 +56,12 @@ def train_gan(opts: TrainOptions):
     noise0 = float(opts.extra.get("instance_noise", 0.1))
     # Fixed in epochs (not a fraction of --epochs), so resuming for longer does not bring the noise back.
     fade = max(1, int(opts.extra.get("noise_fade_epochs", 19)))
+    codes, y_all = attribute_codes(ds, opts, nz)
     arch = {
         "generator": {"type": "Generator", "nz": nz, "ngf": ngf, "channels": ds.channels, "image_size": ds.image_size},
         "discriminator": {"type": "Discriminator", "ndf": ndf, "channels": ds.channels, "image_size": ds.image_size,
-                          "norm": "layer" if loss_kind == "wgan-gp" else "batch"},
+                          "norm": "layer" if loss_kind == "wgan-gp" else "batch",
+                          **({"attributes": codes.k} if codes else {})},
         "loss": loss_kind,
         "label_smoothing": smooth,
         "instance_noise": noise0,
@@ -77,8 +80,20 @@ def train_gan(opts: TrainOptions):
     # (Yazıcı et al. 2019): averaging smooths the oscillation of adversarial
     # training out of the weights. The raw weights ride along to resume.
     ema_decay = float(opts.extra.get("ema", 0.999))
+    # With attribute codes, the discriminator also classifies real images'
+    # attributes and the generator is rewarded for fakes that show the
+    # attributes their codes ask for (AC-GAN).
+    aux_weight = float(opts.extra.get("attribute_weight", 1.0))
+
+    def draw_latents(b: int, gen: torch.Generator | None = None) -> torch.Tensor:
+        if codes is None:
+            return torch.randn(b, nz, generator=gen)
+        rows = torch.randint(len(y_all), (b,), generator=gen)
+        return codes.draw(y_all[rows].cpu(), nz, generator=gen)
+
     g_ema = copy.deepcopy(g).eval() if ema_decay > 0 else g
-    run = Run(opts, "gan", {"architecture": arch, "ema_decay": ema_decay, **dataset_config(ds)})
+    extra_config = {"attribute_codes": codes.to_config(), "attribute_weight": aux_weight} if codes else {}
+    run = Run(opts, "gan", {"architecture": arch, "ema_decay": ema_decay, **extra_config, **dataset_config(ds)})
     modules = {"generator": g_ema, "discriminator": d, **({"raw": g} if ema_decay > 0 else {})}
     run.register(modules, {"generator": opt_g, "discriminator": opt_d}, fallbacks={"raw": "generator"})
     x_all = images_on_device(ds, opts.device)
@@ -90,28 +105,46 @@ def train_gan(opts: TrainOptions):
         # Instance noise (Sønderby et al. 2016), fading to zero by the last epoch,
         # keeps the discriminator from winning outright early on.
         sigma = noise0 * max(0.0, 1.0 - epoch / fade)
-        sum_d = sum_g = count = 0.0
+        sum_d = sum_g = sum_attr = count = 0.0
         for i, idx in enumerate(run.batches(len(x_all), epoch)):
             real = x_all[idx]
             b = real.shape[0]
-            fake = g(torch.randn(b, nz, device=opts.device))
+            if codes is None:
+                z = torch.randn(b, nz, device=opts.device)
+            else:  # the real batch's attributes: the training data's joint frequencies
+                y = y_all[idx]
+                z = codes.draw(y, nz).to(opts.device)
+            fake = g(z)
             if sigma > 0:
                 real = real + sigma * torch.randn_like(real)
                 fake = fake + sigma * torch.randn_like(fake)
+            if codes is None:
+                d_real, aux_loss = d(real), 0.0
+            else:
+                d_real, aux_real = d.classify(real)
+                aux_loss = aux_weight * bce(aux_real, y)
             if loss_kind == "ns":
                 # One-sided label smoothing (Salimans et al. 2016): real targets of 0.9.
-                d_loss = (bce(d(real), torch.full((b,), smooth, device=opts.device))
+                d_loss = (bce(d_real, torch.full((b,), smooth, device=opts.device))
                           + bce(d(fake.detach()), torch.zeros(b, device=opts.device)))
             else:
-                d_loss = d(fake.detach()).mean() - d(real).mean() + 10.0 * _gradient_penalty(d, real, fake.detach())
+                d_loss = d(fake.detach()).mean() - d_real.mean() + 10.0 * _gradient_penalty(d, real, fake.detach())
+            d_loss = d_loss + aux_loss
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
             sum_d += d_loss.item()
             if i % n_critic == 0:
-                out = d(fake)
+                if codes is None:
+                    out, aux_loss = d(fake), 0.0
+                else:
+                    out, aux_fake = d.classify(fake)
+                    aux_loss = bce(aux_fake, y)
+                    sum_attr += aux_loss.item()
+                    aux_loss = aux_weight * aux_loss
                 # Non-saturating: maximise log D(G(z)) rather than minimise log(1 − D(G(z))).
                 g_loss = bce(out, torch.ones(b, device=opts.device)) if loss_kind == "ns" else -out.mean()
+                g_loss = g_loss + aux_loss
                 opt_g.zero_grad(set_to_none=True)
                 g_loss.backward()
                 opt_g.step()
@@ -119,9 +152,10 @@ def train_gan(opts: TrainOptions):
                     ema_update(g_ema, g, ema_decay)
                 sum_g += g_loss.item()
             count += 1
-        recalibrate_batch_norm(g_ema, nz, opts.device)
+        recalibrate_batch_norm(g_ema, draw_latents, opts.device)
         g_ema.eval()
-        run.log_epoch(epoch, d_loss=sum_d / count, g_loss=sum_g * n_critic / count)
+        attr = {"fake_attribute_bce": sum_attr * n_critic / count} if codes else {}
+        run.log_epoch(epoch, d_loss=sum_d / count, g_loss=sum_g * n_critic / count, **attr)
     run.save(opts.epochs)
     write_sample_grid(opts.out)
     return opts.out

@@ -7,20 +7,29 @@ import math
 import torch
 
 from models.nets import build_net
-from models.training.common import Run, TrainOptions, dataset_config, images_on_device, load_training_data, write_sample_grid
+from models.training.common import (Run, TrainOptions, attribute_codes, dataset_config, images_on_device,
+                                    load_training_data, write_sample_grid)
 
 
 def train_vae(opts: TrainOptions):
-    """Train, then fit a mixture prior to the encoded training set (see models.latent_prior)."""
+    """Train, then fit a mixture prior to the encoded training set (see models.latent_prior).
+
+    With ``extra["codes"]`` (attribute names), the KL term is taken against the
+    conditional prior p(z | y) of :class:`models.attribute_codes.AttributeCodes`,
+    so the encoder writes those attributes into the first latent dimensions.
+    """
     ds = load_training_data(opts)
     beta = float(opts.extra.get("beta", 1.0))
     tc_weight = float(opts.extra.get("tc_weight", 0.0))
     arch = {"type": "ConvVAE", "channels": ds.channels, "image_size": ds.image_size,
             "latent_dim": int(opts.extra.get("latent_dim", 32)), "width": int(opts.extra.get("width", 32))}
+    codes, y_all = attribute_codes(ds, opts, arch["latent_dim"])
     torch.manual_seed(opts.seed)
     net = build_net(arch).to(opts.device)
     opt = torch.optim.Adam(net.parameters(), lr=opts.lr or 1e-3)
     extra_config = {"tc_weight": tc_weight} if tc_weight else {}
+    if codes is not None:
+        extra_config["attribute_codes"] = codes.to_config()
     run = Run(opts, "vae", {"architecture": arch, "beta": beta, **extra_config, **dataset_config(ds)})
     run.register({"vae": net}, {"vae": opt})
     x_all = images_on_device(ds, opts.device)
@@ -31,7 +40,10 @@ def train_vae(opts: TrainOptions):
             x = x_all[idx]
             recon, mu, logvar = net(x)
             rec = ((recon - x) ** 2).sum(dim=(1, 2, 3)).mean()
-            kl = (-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)).mean()
+            if codes is None:
+                kl = (-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)).mean()
+            else:
+                kl = gaussian_kl(mu, logvar, *codes.prior_moments(y_all[idx], arch["latent_dim"])).mean()
             loss = rec + beta * kl
             if tc_weight:
                 z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
@@ -48,6 +60,11 @@ def train_vae(opts: TrainOptions):
     run.save(opts.epochs)
     write_sample_grid(opts.out)
     return opts.out
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor, prior_mean: torch.Tensor, prior_var: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, e^logvar) ‖ N(prior_mean, prior_var)) per sample, summed over dimensions."""
+    return 0.5 * (prior_var.log() - logvar + (logvar.exp() + (mu - prior_mean) ** 2) / prior_var - 1).sum(dim=1)
 
 
 def total_correlation(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, n_data: int) -> torch.Tensor:
