@@ -98,7 +98,7 @@ def _initialisation(init: dict[str, Any] | None) -> list[str]:
         return []
     minutes = f", {init['seconds'] / 60:.1f} min" if init.get("seconds") else ""
     new = f"; new layers: {', '.join(f'`{t}`' for t in init['new_tensors'])}" if init.get("new_tensors") else ""
-    lines = [f"- **Started from** the weights of `{init.get('file')}` ({init.get('name')}: {init.get('epochs')} epochs, "
+    lines = [f"- **Started from** the weights of an earlier checkpoint, `{init.get('file')}` ({init.get('name')}: {init.get('epochs')} epochs, "
              f"{init.get('steps')} steps{minutes}{new}), trained by:"]
     return lines + [f"  - `{c}`" for c in init.get("commands", []) if c]
 

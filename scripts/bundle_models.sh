@@ -19,9 +19,9 @@ le train vae --data toyfaces --n 20000 --epochs 20 --latent-dim 16 --codes male,
     --init "$runs/toyfaces_vae_plain.safetensors" --out "$runs/toyfaces_vae.safetensors" --name toyfaces-vae
 # DCGAN, 100 epochs (shipped run: 20, then --resume to 45 and 70 with raw weights, then --resume to 100
 # saving the EMA of generator weights; the instance noise fades over the first 19 either way), then
-# fine-tuned as an AC-GAN with the same four attributes coded in its latent.
+# fine-tuned as an AC-GAN with the same four attributes coded in its latent (shipped run: 20, then --resume to 35).
 le train gan --data toyfaces --n 20000 --epochs 100 --out "$runs/toyfaces_dcgan_plain.safetensors" --name toyfaces-dcgan
-le train gan --data toyfaces --n 20000 --epochs 20 --codes male,glasses,smiling,hat \
+le train gan --data toyfaces --n 20000 --epochs 35 --codes male,glasses,smiling,hat \
     --init "$runs/toyfaces_dcgan_plain.safetensors" --out "$runs/toyfaces_dcgan.safetensors" --name toyfaces-dcgan
 # Latent diffusion in the latent space of a sharper 32-d, β = 0.5 VAE (30 epochs), which it carries inside.
 le train vae --data toyfaces --n 20000 --epochs 30 --latent-dim 32 --beta 0.5 --out "$runs/toyfaces_vae32.safetensors" --name toyfaces-vae32
