@@ -41,6 +41,14 @@ _non_negative_int = _bounded(int, allow_zero=True)
 _non_negative_float = _bounded(float, allow_zero=True)
 
 
+def _decay(text):
+    """A moving-average decay: 0 (off) up to, but not including, 1."""
+    v = _non_negative_float(text)
+    if v >= 1:
+        raise argparse.ArgumentTypeError(f"must be below 1 (0.999 averages over about 1,000 steps), got {text}")
+    return v
+
+
 def _shard(text):
     try:
         k, n = (int(p) for p in text.split("/"))
@@ -143,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--attribute-weight", type=_positive(float), default=1.0,
                    help="GAN with --codes: weight of the auxiliary attribute loss (default 1)")
     t.add_argument("--nz", type=_positive(int), default=100, help="GAN: latent dimensions")
-    t.add_argument("--ema", type=_non_negative_float, default=0.999,
+    t.add_argument("--ema", type=_decay, default=0.999,
                    help="GAN: decay of the moving average of generator weights that is saved (0: save the raw weights)")
     t.add_argument("--loss", choices=["ns", "wgan-gp"], default="ns", help="GAN: non-saturating (default) or WGAN-GP")
     t.add_argument("--width", type=_positive(int), default=None, help="base channel width of the network")

@@ -14,6 +14,7 @@ from models.errors import CheckpointError
 from models.loading import load_model
 from models.nets.dcgan import Discriminator
 from models.training.vae import gaussian_kl
+from tests.models.factories import make_gan, make_vae
 
 TINY = ["--n", "64", "--size", "16", "--batch-size", "16", "--quiet", "--device", "cpu", "--width", "8"]
 NAMES = ("male", "glasses", "smiling", "hat", "beard")
@@ -129,15 +130,16 @@ def test_codes_that_the_data_lacks_are_refused_in_one_line(tmp_path, capsys):
     assert not out.exists()
 
 
-def test_a_malformed_code_record_is_a_checkpoint_error_naming_the_file(tmp_path):
-    out = tmp_path / "vae.safetensors"
-    assert main(["train", "vae", "--out", str(out), "--epochs", "1", "--codes", "male", "--latent-dim", "8",
-                 "--prior-components", "0", *TINY]) == 0
-    config, tensors = read_checkpoint(out)
-    config["attribute_codes"]["combinations"] = [[0, 1, 1]]
-    save_checkpoint(out, tensors, config)
-    with pytest.raises(CheckpointError, match="vae.safetensors.*combinations"):
-        load_model(out)
+@pytest.mark.parametrize("make", [make_vae, make_gan])
+def test_a_malformed_code_record_is_a_checkpoint_error_naming_the_file(tmp_path, make):
+    path = make(tmp_path / "model.safetensors")
+    config, tensors = read_checkpoint(path)
+    record = AttributeCodes.from_attributes(NAMES, table(), ["male"]).to_config()
+    save_checkpoint(path, tensors, {**config, "attribute_codes": record})
+    assert load_model(path).codes.attributes == ("male",)
+    save_checkpoint(path, tensors, {**config, "attribute_codes": {**record, "combinations": [[0, 1, 1]]}})
+    with pytest.raises(CheckpointError, match="model.safetensors.*combinations"):
+        load_model(path)
 
 
 def test_init_starts_from_another_checkpoint_and_records_it(tmp_path):

@@ -73,6 +73,10 @@ def test_train_on_digits_and_a_folder(tmp_path):
 
 
 def test_train_refuses_bad_input(tmp_path, capsys):
+    for ema in ("1", "1.5", "-0.1"):
+        with pytest.raises(SystemExit) as stop:  # argparse's own exit, with its one-line message
+            main(["train", "gan", "--ema", ema, "--out", str(tmp_path / "g.safetensors"), *TINY])
+        assert stop.value.code == 2 and "argument --ema" in capsys.readouterr().err
     assert main(["train", "ldm", "--out", str(tmp_path / "x.safetensors"), *TINY]) == 2
     assert "--vae" in capsys.readouterr().err
     assert main(["train", "vae", "--out", str(tmp_path / "x.pt"), *TINY]) == 2
