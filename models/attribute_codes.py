@@ -150,3 +150,8 @@ class AttributeCodes:
         if not (np.isfinite([scale, spread]).all() and 0 < spread < scale <= 100):
             raise ValueError(f"'attribute_codes' needs 0 < spread < scale <= 100, got {spread}, {scale}")
         return cls(attrs, scale, spread, combos.astype(np.uint8), probs / probs.sum())
+
+
+def codes_from_config(config: dict[str, Any], latent_dim: int) -> AttributeCodes | None:
+    """A checkpoint config's attribute codes; None if it has none, ``ValueError`` if malformed."""
+    return AttributeCodes.from_config(config["attribute_codes"], latent_dim) if "attribute_codes" in config else None

@@ -14,6 +14,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from models.attribute_codes import AttributeCodes
+
 Progress = Callable[[int, int], None]
 
 
@@ -59,6 +61,7 @@ class LatentModel(ABC):
     info: ModelInfo
     can_encode: bool = False
     encode_is_slow: bool = False
+    codes: AttributeCodes | None = None  # attributes written into the first latent dimensions
 
     def __init__(self) -> None:
         self.device = torch.device("cpu")
@@ -69,7 +72,9 @@ class LatentModel(ABC):
         return self.info.latent_shape
 
     def sample_latents(self, seed: int, indices: Sequence[int] | np.ndarray) -> np.ndarray:
-        """Prior samples; latent ``i`` depends only on ``(seed, i)``."""
+        """Prior samples (N(0, I), or attribute codes plus N(0, I)); latent ``i`` depends only on ``(seed, i)``."""
+        if self.codes is not None:
+            return self.codes.sample(self.latent_shape, seed, indices)
         return prior_latents(self.latent_shape, seed, indices)
 
     # -- decode / encode ----------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from models.attribute_codes import AttributeCodes
+from models.attribute_codes import AttributeCodes, codes_from_config
 from models.checkpoint import load_state
 from models.contract import LatentModel
 from models.families import info_from_config
@@ -32,14 +32,9 @@ class GANModel(LatentModel):
     def from_checkpoint(cls, config, tensors, path):
         g = build_net(config["architecture"]["generator"])
         load_state(g, tensors, "generator.", path)
-        codes = AttributeCodes.from_config(config["attribute_codes"], g.nz) if "attribute_codes" in config else None
+        codes = codes_from_config(config, g.nz)
         extra = {"prior": codes.describe()} if codes is not None else {}
         return cls(g, info_from_config(config, path, (g.nz,), **extra), codes)
-
-    def sample_latents(self, seed, indices):
-        if self.codes is None:
-            return super().sample_latents(seed, indices)
-        return self.codes.sample(self.latent_shape, seed, indices)
 
     def modules(self):
         return [self.generator]

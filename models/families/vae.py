@@ -7,11 +7,11 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from models.attribute_codes import AttributeCodes, codes_from_config
 from models.checkpoint import load_state
 from models.contract import LatentModel
 from models.families import info_from_config
 from models.imaging import to_tensor, to_uint8
-from models.attribute_codes import AttributeCodes
 from models.latent_prior import MixturePrior
 from models.nets import build_net
 
@@ -37,22 +37,19 @@ class VAEModel(LatentModel):
         net = build_net(config["architecture"])
         load_state(net, tensors, "vae.", path)
         fitted = MixturePrior.from_tensors(tensors, net.latent_dim)
-        codes = AttributeCodes.from_config(config["attribute_codes"], net.latent_dim) if "attribute_codes" in config else None
+        codes = codes_from_config(config, net.latent_dim)
         source = fitted or codes
         extra = {"prior": source.describe()} if source is not None else {}
         return cls(net, info_from_config(config, path, (net.latent_dim,), **extra), fitted, codes)
 
     def sample_latents(self, seed: int, indices: Sequence[int] | np.ndarray) -> np.ndarray:
-        source = self.fitted_prior or self.codes
-        if source is None:
-            return super().sample_latents(seed, indices)
-        return source.sample(self.latent_shape, seed, indices)
+        if self.fitted_prior is None:
+            return self.trained_prior_latents(seed, indices)
+        return self.fitted_prior.sample(self.latent_shape, seed, indices)
 
     def trained_prior_latents(self, seed: int, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """Samples of the prior the VAE was trained against (codes or N(0, I)), even with a fitted one."""
-        if self.codes is None:
-            return super().sample_latents(seed, indices)
-        return self.codes.sample(self.latent_shape, seed, indices)
+        return super().sample_latents(seed, indices)
 
     def modules(self):
         return [self.net]
