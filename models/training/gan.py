@@ -76,21 +76,22 @@ def train_gan(opts: TrainOptions):
         lr, betas = opts.lr or 1e-4, (0.0, 0.9)
     opt_g = torch.optim.Adam(g.parameters(), lr=lr, betas=betas)
     opt_d = torch.optim.Adam(d.parameters(), lr=lr, betas=betas)
-    # The saved generator is an exponential moving average of the trained one
-    # (Yazıcı et al. 2019): averaging smooths the oscillation of adversarial
-    # training out of the weights. The raw weights ride along to resume.
-    ema_decay = float(opts.extra.get("ema", 0.999))
     # With attribute codes, the discriminator also classifies real images'
     # attributes and the generator is rewarded for fakes that show the
     # attributes their codes ask for (AC-GAN).
     aux_weight = float(opts.extra.get("attribute_weight", 1.0))
 
     def draw_latents(b: int, gen: torch.Generator | None = None) -> torch.Tensor:
+        """Prior latents for batch-norm recalibration (codes from random training rows)."""
         if codes is None:
             return torch.randn(b, nz, generator=gen)
         rows = torch.randint(len(y_all), (b,), generator=gen)
         return codes.draw(y_all[rows].cpu(), nz, generator=gen)
 
+    # The saved generator is an exponential moving average of the trained one
+    # (Yazıcı et al. 2019): averaging smooths the oscillation of adversarial
+    # training out of the weights. The raw weights ride along to resume.
+    ema_decay = float(opts.extra.get("ema", 0.999))
     g_ema = copy.deepcopy(g).eval() if ema_decay > 0 else g
     extra_config = {"attribute_codes": codes.to_config(), "attribute_weight": aux_weight} if codes else {}
     run = Run(opts, "gan", {"architecture": arch, "ema_decay": ema_decay, **extra_config, **dataset_config(ds)})
