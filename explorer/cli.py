@@ -104,9 +104,13 @@ def model_hints(args) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of every sub-command (cheap: it imports neither torch nor Qt)."""
     hints = _hint_options()
-    p = argparse.ArgumentParser(prog="latent-explorer", description="Look inside generative models (VAE, GAN, diffusion).")
-    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    p = argparse.ArgumentParser(prog="latent-explorer", description="Look inside generative models (VAE, GAN, diffusion).",
+                                epilog="Without a COMMAND it opens the window: "
+                                       "latent-explorer [--debug] [CHECKPOINT | SESSION_FILE]")
+    p.add_argument("--debug", action="store_true",
+                   help="show tracebacks on errors (the window: log at DEBUG level, on the terminal too)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     d = sub.add_parser("dataset", help="write a dataset as PNGs plus labels.csv",
@@ -209,10 +213,16 @@ def build_parser() -> argparse.ArgumentParser:
                     help="GAN: optimisation steps (default 200); diffusion: DDIM inversion steps")
     en.add_argument("--device", default="cpu")
     en.add_argument("--json", action="store_true")
+    # --debug is global: accepted after the command too (SUPPRESS: when absent
+    # there, the value given before the command stands).
+    for command in sub.choices.values():
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show the traceback on errors")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one headless command; returns the exit status (2: bad input, 1: a bug)."""
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -7,6 +7,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Tests never read or write the user's bank cache; each test session gets its own.
 os.environ["LATENT_EXPLORER_CACHE_DIR"] = __import__("tempfile").mkdtemp(prefix="le-bank-cache-")
+# Nor the user's autosaves and last session.
+os.environ["LATENT_EXPLORER_STATE_DIR"] = __import__("tempfile").mkdtemp(prefix="le-state-")
 
 import pytest  # noqa: E402
 

@@ -202,3 +202,56 @@ def test_hints_on_the_command_line_open_a_torchscript_decoder(tmp_path, capsys):
     assert main(["sample", str(path), "--n", "2", "--latent-shape", "16", "--image-size", "8", "--channels", "3",
                  "--out", str(tmp_path / "b")]) == 0
     assert len(list((tmp_path / "b").glob("*.png"))) == 2
+
+
+def test_sample_replaces_an_earlier_runs_output(tiny_checkpoints, tmp_path, capsys):
+    """A second run into the same folder leaves exactly its own files, none of the first run's."""
+    ckpt, out = str(tiny_checkpoints["vae"]), tmp_path / "samples"
+    assert main(["sample", ckpt, "--n", "8", "--seed", "1", "--out", str(out), "--json"]) == 0
+    bad = tmp_path / "junk.safetensors"
+    bad.write_bytes(b"junk")
+    assert main(["sample", str(bad), "--n", "4", "--out", str(out)]) == 2
+    assert len(list(out.glob("*.png"))) == 8  # a run that cannot start leaves the earlier output alone
+    capsys.readouterr()
+    (out / ".000009.png.x1y2.tmp").write_bytes(b"left by an interrupted run")
+    (out / ".DS_Store").write_bytes(b"Finder")  # the system's, not the user's: tolerated, left alone
+    assert main(["sample", ckpt, "--n", "4", "--seed", "2", "--out", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [".DS_Store", "000000.png", "000001.png", "000002.png", "000003.png", "metadata.jsonl"]
+    assert doc["files"] == names[1:5]
+    records = [json.loads(line) for line in (out / "metadata.jsonl").read_text().splitlines()]
+    assert [r["file"] for r in records] == names[1:5] and {r["seed"] for r in records} == {2}
+    # The bytes are those of a run into an empty folder.
+    fresh = tmp_path / "fresh"
+    assert main(["sample", ckpt, "--n", "4", "--seed", "2", "--out", str(fresh), "--json"]) == 0
+    for name in names[1:]:
+        assert (out / name).read_bytes() == (fresh / name).read_bytes()
+
+
+def test_sample_refuses_a_folder_of_other_files(tiny_checkpoints, tmp_path):
+    out = tmp_path / "photos"
+    out.mkdir()
+    (out / "holiday.jpg").write_bytes(b"precious")
+    (out / "000001.png").write_bytes(b"png-like, ours by its name")
+    res = run_cli("sample", str(tiny_checkpoints["vae"]), "--n", "2", "--out", str(out))
+    assert res.returncode != 0 and res.stdout == ""
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(out) in lines[0] and "holiday.jpg" in lines[0] and "Traceback" not in res.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["000001.png", "holiday.jpg"]  # nothing touched
+    assert (out / "000001.png").read_bytes() == b"png-like, ours by its name"
+
+
+def test_sample_shards_keep_to_folders_of_their_own(tiny_checkpoints, tmp_path, capsys):
+    """A shard re-run replaces its own output; it never replaces a sibling shard of the same run."""
+    ckpt, out = str(tiny_checkpoints["gan"]), tmp_path / "part"
+    args = ["sample", ckpt, "--n", "6", "--seed", "3", "--batch-size", "2", "--json"]
+    assert main([*args, "--shard", "0/2", "--out", str(out)]) == 0
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert main([*args, "--shard", "0/2", "--out", str(out)]) == 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first  # byte-identical again
+    capsys.readouterr()
+    assert main([*args, "--shard", "1/2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "another shard" in err[0] and str(out) in err[0]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first

@@ -31,7 +31,7 @@ def test_window_arithmetic_makes_a_woman_with_glasses(qtbot, config_dir):
     qtbot.waitUntil(lambda: w.session.bank is not None, timeout=60000)
     try:
         for name, query in QUERIES:
-            assert w.define_vector(name, "query", query, "mean") is not None
+            assert w.arith.define_vector(name, "query", query, "mean") is not None
         w.arithmetic.expr_edit.setText("glasses_man - man + woman")
         w.preview.shown_image = None
         w.arithmetic.expr_edit.returnPressed.emit()

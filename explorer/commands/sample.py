@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from explorer.commands.progress import progress_bar
 
 
 def file_sha256(path: Path) -> str:
+    """SHA-256 of a checkpoint file, or of a folder's relative names and contents."""
     h = hashlib.sha256()
     if path.is_dir():
         for f in sorted(p for p in path.rglob("*") if p.is_file()):
@@ -36,21 +38,90 @@ def shard_indices(n: int, shard: tuple[int, int], batch_size: int) -> np.ndarray
     return idx[(idx // batch_size) % parts == k]
 
 
+METADATA = "metadata.jsonl"
+# What ``sample`` writes: NNNNNN.png (more digits past a million), metadata.jsonl,
+# and the temporary files of an atomic write that an interrupted run may leave.
+_OUR_NAME = re.compile(r"\d{6,}\.png|metadata\.jsonl|\.(\d{6,}\.png|metadata\.jsonl)\..+\.tmp")
+# Files an operating system drops into any folder a person opened; neither ours
+# nor the user's work, so they neither block a run nor get removed.
+_SYSTEM_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+def _earlier_records(out: Path) -> list[dict]:
+    """The records of the metadata.jsonl an earlier run left in ``out`` (none if unreadable)."""
+    try:
+        lines = (out / METADATA).read_text(encoding="utf-8").splitlines()
+        records = [json.loads(line) for line in lines if line.strip()]
+    except (OSError, UnicodeDecodeError, ValueError):
+        return []
+    return [r for r in records if isinstance(r, dict)]
+
+
+def earlier_output(out: Path) -> list[Path]:
+    """The files an earlier ``sample`` run left in ``out``, to be replaced by this run.
+
+    Raises
+    ------
+    FileExistsError
+        ``out`` holds anything else (a folder, a file ``sample`` would not
+        write): a run never deletes what is not its own.
+    """
+    if not out.is_dir():
+        return []
+    listed = {r.get("file") for r in _earlier_records(out)}
+    ours, foreign = [], []
+    for entry in sorted(out.iterdir()):
+        if entry.name in _SYSTEM_FILES:
+            continue
+        if entry.is_file() and not entry.is_symlink() and (entry.name in listed or _OUR_NAME.fullmatch(entry.name)):
+            ours.append(entry)
+        else:
+            foreign.append(entry.name)
+    if foreign:
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        raise FileExistsError(f"{out}: holds files that no earlier 'sample' run wrote ({', '.join(foreign[:3])}{more}); "
+                              "choose an empty or new folder")
+    return ours
+
+
+def _refuse_another_shard(out: Path, indices: np.ndarray, seed: int, digest: str, shard) -> None:
+    """Refuse to replace a sibling shard of the same run: shards go to folders of their own."""
+    records = _earlier_records(out)
+    if shard[1] == 1 or not records:
+        return
+    same_run = all(r.get("seed") == seed and r.get("sha256") == digest for r in records)
+    if same_run and not {r.get("index") for r in records} & set(indices.tolist()):
+        raise FileExistsError(f"{out}: holds another shard of this run; write each --shard to a folder of its own "
+                              "(e.g. --out part{K}/)")
+
+
 def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1), batch_size: int = 64,
                      steps: int | None = None, device: str = "cpu", progress: bool = True, hints=None) -> dict:
-    """Decode ``n`` prior samples (or one shard of them) into ``out``."""
+    """Decode ``n`` prior samples (or one shard of them) into ``out``.
+
+    ``out`` ends up holding exactly this run's PNGs and metadata.jsonl: the
+    output of an earlier run there is replaced, and a folder holding anything
+    else is refused (:class:`FileExistsError`) before anything is written.
+    """
     from models.imaging import save_png
     from models.loading import bundled_classifier_for, load_latent_model, resolve_checkpoint
     from models.checkpoint import atomic_write_bytes
 
+    earlier_output(out)  # refuse a folder of someone else's files before the slow part
     path = resolve_checkpoint(checkpoint)
     model = load_latent_model(path, device, **(hints or {}))
     if steps is not None and hasattr(model, "steps"):
         model.steps = steps
     classifier = bundled_classifier_for(model)
     digest = file_sha256(path)
-    out.mkdir(parents=True, exist_ok=True)
     indices = shard_indices(n, shard, batch_size)
+    _refuse_another_shard(out, indices, seed, digest, shard)
+    # The model loaded, so this run will write: clear the earlier run's output
+    # first, so the folder ends up holding exactly this run's files and an
+    # interrupted run leaves no metadata.jsonl that describes other images.
+    for old in earlier_output(out):
+        old.unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     lines = []
     with progress_bar("sampling", len(indices), progress) as update:
         for start in range(0, len(indices), batch_size):
@@ -69,6 +140,6 @@ def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1),
                 }))
             update(start + len(batch), len(indices))
     text = "".join(line + "\n" for line in lines)
-    atomic_write_bytes(out / "metadata.jsonl", lambda tmp: Path(tmp).write_text(text))
+    atomic_write_bytes(out / METADATA, lambda tmp: Path(tmp).write_text(text))
     return {"out": str(out), "count": len(indices), "model": model.info.name, "family": model.info.family,
             "sha256": digest, "seed": seed, "shard": list(shard), "files": [json.loads(l)["file"] for l in lines]}

@@ -1,52 +1,121 @@
-"""What the window is showing: the bank, its layout, colouring and selection.
+"""What the window is showing: the bank, its layout, colouring, named vectors,
+waypoints, the selection and the current point.
 
 Plain Python, no Qt: widgets render from this and write user actions into it,
-never the other way round.
+never the other way round. Every change is announced on ``events``; edits a
+user would want to take back go through :meth:`ExplorerSession.edit` and land
+on ``history`` (undo/redo).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
 
 from explorer.core.colouring import Colouring, colour_by
+from explorer.core.events import Events
+from explorer.core.history import Edit, History
 from explorer.core.latent_bank import LatentBank
 from explorer.core.projection import AttributeAxes, NeighbourPlacement, PCAProjection
-from explorer.core.vector_library import VectorLibrary
+from explorer.core.vector_library import NamedVector, VectorLibrary
+
+EMBEDDINGS = ("t-SNE", "UMAP")
+AXES = "attribute axes"
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """The undoable part of a session. Arrays and vectors are shared, never copied:
+    an edit replaces them, it does not change them in place."""
+
+    vectors: tuple[NamedVector, ...]
+    waypoints: tuple[tuple[str, np.ndarray], ...]
+    selection: np.ndarray | None
+    layout: tuple[str, tuple[str, str] | None]
+    colour_field: str
+
+    def same_as(self, other: "Snapshot") -> bool:
+        return (_same(self.vectors, other.vectors) and _same(self.waypoints, other.waypoints)
+                and self.selection is other.selection and self.layout == other.layout
+                and self.colour_field == other.colour_field)
 
 
 class ExplorerSession:
-    """The current latent bank laid out by PCA, the colour field and the selection."""
+    """The current latent bank laid out in 2-D, and what the user made of it.
+
+    Events (each called with no arguments): ``bank`` (a new bank: everything
+    else was reset), ``layout`` (new coordinates), ``colour``, ``vectors``,
+    ``waypoints``, ``selection`` (the lasso/box mask) and ``current`` (the
+    clicked point or the latent in the preview).
+    """
 
     def __init__(self) -> None:
+        self.events = Events("bank", "layout", "colour", "vectors", "waypoints", "selection", "current")
+        self.history = History(self.restore)
+        self.revision = 0  # bumped on every change, so a saver can tell whether anything changed
+        for name in self.events.names:
+            getattr(self.events, name).connect(self._bump)
+        self._reset()
+
+    def _bump(self) -> None:
+        self.revision += 1
+
+    def _reset(self) -> None:
         self.bank: LatentBank | None = None
-        self.projection: PCAProjection | None = None
+        self.model_path = ""
+        self.projection = None
         self.points = np.zeros((0, 2), np.float32)
         self.colour_field = ""
         self.selected: int | None = None
         self.vectors = VectorLibrary()
         self.waypoints: list[tuple[str, np.ndarray]] = []
         self.current: tuple[str, np.ndarray] | None = None  # the latent shown in the preview
+        self.selection: np.ndarray | None = None  # (n,) bool
         self.layout_method = "PCA"
+        self.layout_axes: tuple[str, str] | None = None
         self.layout_cache: dict[tuple, np.ndarray] = {}  # (method, bank id) → coordinates
 
-    def set_bank(self, bank: LatentBank) -> None:
-        self.bank = bank
-        self.projection = PCAProjection(2).fit(bank.latents)
-        self.points = self.projection.transform(bank.latents)
-        self.layout_method = "PCA"
-        self.layout_cache = {}
+    # -- the bank ---------------------------------------------------------------
+    def set_bank(self, bank: LatentBank, model_path: str = "") -> None:
+        """Show a new bank laid out by PCA; vectors, waypoints, selection and history start afresh."""
+        colour = self.colour_field
+        self._reset()
+        self.bank, self.model_path = bank, model_path
+        self._fit_pca()
         fields = bank.colour_fields()
-        if self.colour_field not in fields:
-            self.colour_field = default_colour_field(fields)
-        self.selected = None
-        self.vectors.clear()
-        self.waypoints = []
-        self.current = None
+        self.colour_field = colour if colour in fields else default_colour_field(fields)
+        self.history.clear()
+        self.events.bank.emit()
 
-    def use_pca(self) -> None:
+    def clear(self) -> None:
+        """No bank at all (a model is opening)."""
+        self._reset()
+        self.history.clear()
+        self.events.bank.emit()
+
+    def add_encoded(self, latents, thumbnails, files, errors, attributes=None, labels=None) -> np.ndarray:
+        """Append a user's encoded images to the bank, placed in the current layout; returns their indices."""
+        if self.bank is None:
+            raise RuntimeError("no bank to add to")
+        n0 = len(self.bank)
+        self.bank = self.bank.extended(latents, thumbnails, files, errors, attributes, labels)
+        self.points = np.vstack([self.points, self.place(self.bank.latents[n0:])]).astype(np.float32)
+        if self.selection is not None:
+            self.selection = np.concatenate([self.selection, np.zeros(len(self.bank) - n0, bool)])
+        self.events.layout.emit()
+        return np.arange(n0, len(self.bank))
+
+    # -- layouts ----------------------------------------------------------------
+    def _fit_pca(self) -> None:
         self.projection = PCAProjection(2).fit(self.bank.latents)
         self.points = self.projection.transform(self.bank.latents)
-        self.layout_method = "PCA"
+        self.layout_method, self.layout_axes = "PCA", None
+
+    def use_pca(self) -> None:
+        self._fit_pca()
+        self.events.layout.emit()
 
     def use_embedding(self, method: str, coords: np.ndarray) -> None:
         """A t-SNE/UMAP layout of the bank; new latents are placed by neighbours."""
@@ -56,10 +125,15 @@ class ExplorerSession:
         self.layout_cache[(method, id(self.bank))] = coords
         self.projection = NeighbourPlacement(self.bank.latents, coords)
         self.points = coords
-        self.layout_method = method
+        self.layout_method, self.layout_axes = method, None
+        self.events.layout.emit()
 
     def cached_embedding(self, method: str) -> np.ndarray | None:
         return self.layout_cache.get((method, id(self.bank)))
+
+    def embeddings(self) -> dict[str, np.ndarray]:
+        """The t-SNE/UMAP coordinates computed for this bank, by method."""
+        return {m: c for (m, key), c in self.layout_cache.items() if key == id(self.bank)}
 
     def use_attribute_axes(self, x_name: str, y_name: str) -> None:
         """x along named vector ``x_name``, y along ``y_name``."""
@@ -67,7 +141,34 @@ class ExplorerSession:
             raise ValueError("define two named vectors first (Arithmetic tab) to use them as axes")
         self.projection = AttributeAxes(self.vectors[x_name].vector, self.vectors[y_name].vector).fit(self.bank.latents)
         self.points = self.projection.transform(self.bank.latents)
-        self.layout_method = f"{x_name} × {y_name}"
+        self.layout_method, self.layout_axes = f"{x_name} × {y_name}", (x_name, y_name)
+        self.events.layout.emit()
+
+    def apply_layout(self, method: str, axes: tuple[str, str] | None = None) -> None:
+        """Show a layout already at hand: PCA, a cached embedding, or attribute axes."""
+        if method == "PCA":
+            self.use_pca()
+        elif axes:
+            self.use_attribute_axes(*axes)
+        elif method in EMBEDDINGS and self.cached_embedding(method) is not None:
+            self.use_embedding(method, self.cached_embedding(method))
+        else:
+            raise KeyError(f"{method} is not computed for this bank")
+
+    def layout_title(self) -> tuple[str, str, str]:
+        """Axis labels and a one-line description of the layout shown."""
+        m = self.layout_method
+        if m == "PCA" and self.projection is not None:
+            r = self.projection.explained_variance_ratio_
+            return f"PC1 ({r[0]:.0%} of variance)", f"PC2 ({r[1]:.0%})", f"PCA, {r.sum():.0%} of variance"
+        if self.layout_axes:
+            x, y = self.layout_axes
+            return f"along {x}", f"along {y}", f"attribute axes: {x} × {y}"
+        return f"{m} 1", f"{m} 2", f"{m} (distances between clusters mean little)"
+
+    def layout_kind(self) -> str:
+        """The layout's kind as the menu names it: PCA, t-SNE, UMAP or attribute axes."""
+        return AXES if self.layout_axes else self.layout_method
 
     def place(self, latents: np.ndarray) -> np.ndarray:
         """2-D positions of new latents in the current layout."""
@@ -75,30 +176,89 @@ class ExplorerSession:
             raise RuntimeError("no bank is laid out yet")
         return self.projection.transform(np.asarray(latents).reshape(len(latents), -1))
 
-    def add_encoded(self, latents, thumbnails, files, errors, attributes=None, labels=None) -> np.ndarray:
-        """Append a user's encoded images to the bank, placed in the current layout; returns their indices."""
-        if self.bank is None:
-            raise RuntimeError("no bank to add to")
-        n0 = len(self.bank)
-        self.bank = self.bank.extended(latents, thumbnails, files, errors, attributes, labels)
-        new = self.bank.latents[n0:]
-        self.points = np.vstack([self.points, self.place(new)]).astype(np.float32)
-        return np.arange(n0, len(self.bank))
-
-    def clear(self) -> None:
-        self.__init__()
-
+    # -- colour, current point ------------------------------------------------------
     def colouring(self) -> Colouring:
         if self.bank is None:
             return Colouring("", np.zeros(0, np.int64), ("all",), ((120, 160, 220),))
         return colour_by(self.bank, self.colour_field)
 
+    def set_colour_field(self, field: str) -> None:
+        if self.bank is not None and field and field not in self.bank.colour_fields():
+            raise KeyError(f"no attribute {field!r}")
+        self.colour_field = field
+        self.events.colour.emit()
+
     def select(self, index: int | None) -> None:
+        """Make bank point ``index`` the current point (``None``: no clicked point)."""
         if index is not None and (self.bank is None or not 0 <= index < len(self.bank)):
             raise IndexError(f"no point {index}")
         self.selected = index
         if index is not None:
             self.current = (f"#{index}", self.bank.latents[index])
+        self.events.current.emit()
+
+    def set_current(self, label: str, latent: np.ndarray) -> None:
+        """A latent that is not a bank point (a walk frame, a result, an edit) is now current."""
+        self.selected = None
+        self.current = (label, np.asarray(latent, np.float32).ravel())
+        self.events.current.emit()
+
+    # -- undoable edits -----------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        return Snapshot(tuple(self.vectors[n] for n in self.vectors.names()), tuple(self.waypoints),
+                        self.selection, (self.layout_method, self.layout_axes), self.colour_field)
+
+    def restore(self, snap: Snapshot) -> None:
+        """Put the undoable state back as it was in ``snap``, announcing what changed."""
+        now = self.snapshot()
+        if not _same(now.vectors, snap.vectors):
+            self.vectors.clear()
+            for item in snap.vectors:
+                self.vectors.add(item)
+            self.events.vectors.emit()
+        if not _same(now.waypoints, snap.waypoints):
+            self.waypoints = list(snap.waypoints)
+            self.events.waypoints.emit()
+        if now.selection is not snap.selection:
+            self.selection = snap.selection
+            self.events.selection.emit()
+        if now.layout != snap.layout:
+            self.apply_layout(*snap.layout)
+        if now.colour_field != snap.colour_field:
+            self.set_colour_field(snap.colour_field)
+
+    def edit(self, label: str, change: Callable[[], None]) -> None:
+        """Run ``change`` (which edits this session) as one undoable step called ``label``.
+
+        Exceptions from ``change`` propagate and nothing is recorded; the events
+        of the parts it changed are emitted here.
+        """
+        before = self.snapshot()
+        change()
+        after = self.snapshot()
+        if not _same(before.vectors, after.vectors):
+            self.events.vectors.emit()
+        if not _same(before.waypoints, after.waypoints):
+            self.events.waypoints.emit()
+        if before.selection is not after.selection:
+            self.events.selection.emit()
+        if before.same_as(after):
+            return
+        self.history.push(Edit(label, before, after))
+
+    def set_selection(self, mask: np.ndarray | None) -> None:
+        """Replace the lasso/box selection (a bool mask over the bank); use inside :meth:`edit`."""
+        if mask is not None:
+            mask = np.asarray(mask, bool)
+            if self.bank is None or mask.shape != (len(self.bank),):
+                raise ValueError("a selection must have one entry per bank point")
+            mask.setflags(write=False)
+        self.selection = mask
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    """Element-wise identity: snapshots share objects, so an unchanged part is the same object."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
 def default_colour_field(fields: list[str]) -> str:

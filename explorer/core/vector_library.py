@@ -12,13 +12,21 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 
 @dataclass(frozen=True)
 class NamedVector:
-    """A latent vector with where it came from (and a boundary's accuracy)."""
+    """A latent vector with where it came from (and a boundary's accuracy).
+
+    ``source``, ``query`` and ``kind`` are its definition as the user gave it
+    (``"query"``, ``"male & glasses"``, ``"mean"``), kept so a saved session
+    can say how each vector was made.
+    """
 
     name: str
     vector: np.ndarray
     origin: str
     accuracy: float | None = None
     count: int = 1
+    source: str = ""
+    query: str = ""
+    kind: str = ""
 
     def summary(self) -> str:
         acc = f", accuracy {self.accuracy:.0%}" if self.accuracy is not None else ""

@@ -4,6 +4,11 @@ The client lives in the GUI thread and owns the worker's thread. Worker
 signals arrive through queued connections to the client's own slots (never a
 lambda, which PySide6 would run in the worker's thread), where stale
 responses — older than the newest request of their kind — are dropped.
+
+A request may name an *owner* (a controller living in the GUI thread): its
+answers go to that owner's ``on_response``, ``on_failed``, ``on_cancelled``
+and ``on_progress`` methods (whichever it has), so each capability receives
+only its own responses. The client's signals still announce every answer.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class InferenceClient(QObject):
     def __init__(self, parent: QObject | None = None, threads: int | None = None):
         super().__init__(parent)
         self._latest: dict[str, int] = {}
+        self._owners: dict[int, object] = {}
         self.dropped = 0  # stale responses dropped (for tests and the benchmark)
         self._thread = QThread()
         self._thread.setObjectName("inference-worker")
@@ -48,25 +54,34 @@ class InferenceClient(QObject):
         self.state = ""
 
     # -- requests ------------------------------------------------------------
-    def submit(self, request: Request) -> Request:
+    def submit(self, request: Request, owner: object | None = None) -> Request:
+        """Queue ``request``; its answers also go to ``owner``'s ``on_…`` methods."""
         self._latest[request.kind] = request.id
+        if owner is not None:
+            self._owners[request.id] = owner
         self._worker.submit(request)
         return request
 
-    def load(self, path: str, device: str = "auto", hints: dict | None = None) -> Request:
-        return self.submit(LoadModel(str(path), device, tuple(sorted((hints or {}).items()))))
+    def load(self, path: str, device: str = "auto", hints: dict | None = None, owner=None) -> Request:
+        return self.submit(LoadModel(str(path), device, tuple(sorted((hints or {}).items()))), owner)
 
-    def set_device(self, device: str) -> Request:
-        return self.submit(SetDevice(device))
+    def set_device(self, device: str, owner=None) -> Request:
+        return self.submit(SetDevice(device), owner)
 
-    def build_bank(self, n: int = 2000, seed: int = 0) -> Request:
-        return self.submit(BuildBank(n, seed))
+    def build_bank(self, n: int = 2000, seed: int = 0, owner=None) -> Request:
+        return self.submit(BuildBank(n, seed), owner)
 
-    def decode(self, latents, purpose: str = "click", tag=None) -> Request:
-        return self.submit(Decode(latents, purpose, tag))
+    def decode(self, latents, purpose: str = "click", tag=None, owner=None) -> Request:
+        return self.submit(Decode(latents, purpose, tag), owner)
 
-    def encode_images(self, paths) -> Request:
-        return self.submit(EncodeImages(tuple(str(p) for p in paths)))
+    def encode_images(self, paths, owner=None) -> Request:
+        return self.submit(EncodeImages(tuple(str(p) for p in paths)), owner)
+
+    def _tell(self, request: Request, method: str, *args, final: bool = True) -> None:
+        owner = self._owners.pop(request.id, None) if final else self._owners.get(request.id)
+        handler = getattr(owner, method, None)
+        if handler is not None:
+            handler(request, *args)
 
     def cancel(self, request: Request) -> None:
         self._worker.cancel(request.id)
@@ -87,8 +102,10 @@ class InferenceClient(QObject):
     def _on_responded(self, response: Response) -> None:
         req = response.request
         if self.is_stale(req):
+            self._owners.pop(req.id, None)
             self.dropped += 1
             return
+        self._tell(req, "on_response", response.payload)
         if isinstance(req, LoadModel):
             self.modelLoaded.emit({"path": req.path, **response.payload, "request": req})
         elif isinstance(req, SetDevice):
@@ -102,19 +119,23 @@ class InferenceClient(QObject):
 
     @Slot(object, str)
     def _on_failed(self, request: Request, message: str) -> None:
+        self._tell(request, "on_failed", message)
         self.failed.emit(request, message)
 
     @Slot(object, list)
     def _on_hints_needed(self, request: Request, missing: list) -> None:
+        self._tell(request, "on_hints_needed", missing, final=False)
         self.hintsNeeded.emit(request, missing)
 
     @Slot(object)
     def _on_cancelled(self, request: Request) -> None:
+        self._tell(request, "on_cancelled")
         self.cancelled.emit(request)
 
     @Slot(object, int, int)
     def _on_progress(self, request: Request, done: int, total: int) -> None:
         if not self.is_stale(request):
+            self._tell(request, "on_progress", done, total, final=False)
             self.progress.emit(request, done, total)
 
     @Slot(str)

@@ -12,12 +12,11 @@ import logging
 import os
 import threading
 import time
-import traceback
 from collections import deque
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from models.errors import MissingHyperParameters
+from models.errors import LatentExplorerError, MissingHyperParameters
 from explorer.inference.requests import BuildBank, Decode, EncodeImages, LoadModel, Request, Response, SetDevice
 
 log = logging.getLogger(__name__)
@@ -129,7 +128,12 @@ class InferenceWorker(QObject):
             self.hintsNeeded.emit(request, exc.missing)
             self.failed.emit(request, _message(exc))
         except Exception as exc:  # any failure is reported; the worker keeps serving
-            log.error("request %s failed:\n%s", request, traceback.format_exc())
+            # A refusal the user caused (a bad file) is a warning of one line; a
+            # bug is an error. Either way the traceback goes with the record
+            # (exc_info), which the log file keeps and the terminal leaves out.
+            refused = isinstance(exc, LatentExplorerError)
+            log.log(logging.WARNING if refused else logging.ERROR, "%s (request %d) %s: %s", _describe(request),
+                    request.id, "refused" if refused else "failed", _message(exc), exc_info=True)
             self.failed.emit(request, _message(exc))
         else:
             self.responded.emit(Response(request, payload, time.perf_counter() - t0))

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QCompleter, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QSlider, QSpinBox, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from explorer.ui.images import to_pixmap
 
@@ -68,7 +69,20 @@ class ExpressionEdit(QLineEdit):
         return out
 
 
+def _message_label(role: str) -> QLabel:
+    """A label for errors and hints that wraps inside the panel instead of widening it."""
+    label = QLabel("")
+    label.setProperty("role", role)
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
 class ArithmeticPanel(QWidget):
+    """Four sections, each a page so its controls fit without scrolling:
+    named vectors, expression, direction and analogy grid."""
+
     defineRequested = Signal(str, str, str, str)  # name, source, query, kind
     removeRequested = Signal(str)
     evaluateRequested = Signal(str)
@@ -91,15 +105,15 @@ class ArithmeticPanel(QWidget):
             self.kind.setItemData(self.kind.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.kind.setToolTip("\n".join(f"{k}: {t}" for k, t in KINDS.items()))
         define = QPushButton("Define")
-        self.define_error = QLabel("")
-        self.define_error.setStyleSheet("color: #c33")
-        self.define_error.setWordWrap(True)
+        self.define_error = _message_label("error")
+        self.vectors_hint = _message_label("empty")
+        self.vectors_hint.setText("No named vectors yet. Type a name and a query such as  male & glasses, "
+                                  "or use the current point or a lasso selection (Ctrl+drag), then Define.")
         self.vector_list = QListWidget()
-        self.vector_list.setMaximumHeight(120)
         self.vector_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.vector_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         remove = QPushButton("Remove")
-        box = QGroupBox("Named vectors")
+        box = QWidget()
         form = QFormLayout(box)
         form.addRow("Name", self.name_edit)
         form.addRow("From", self.source)
@@ -107,34 +121,42 @@ class ArithmeticPanel(QWidget):
         form.addRow("Kind", self.kind)
         form.addRow(define)
         form.addRow(self.define_error)
+        form.addRow(self.vectors_hint)
         form.addRow(self.vector_list)
         form.addRow(remove)
         # -- expression -----------------------------------------------------
         self.expr_edit = ExpressionEdit()
         self.expr_edit.setPlaceholderText("glasses_man - man + woman")
         evaluate = QPushButton("Evaluate")
-        self.expr_error = QLabel("")
+        self.expr_error = _message_label("error")
         mono = QFont("monospace")
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.expr_error.setFont(mono)
-        self.expr_error.setStyleSheet("color: #c33")
-        self.result_grid = QGridLayout()
+        self.result_hint = _message_label("empty")
+        self.result_hint.setText("Type an expression of named vectors, e.g.  glasses_man - man + woman, and press "
+                                 "Enter: the result and 8 neighbours (result + small noise) appear here.")
+        self.result_box = QWidget()
+        self.result_grid = QGridLayout(self.result_box)
+        self.result_grid.setContentsMargins(0, 0, 0, 0)
         self.result_cells = []
         for i in range(9):
             cell = QLabel()
             cell.setFixedSize(72, 72)
-            cell.setStyleSheet("background: #111; border: 1px solid #333;" if i != 4 else "background: #111; border: 2px solid #e69f00;")
+            cell.setProperty("role", "image")
+            cell.setProperty("current", i == 4)  # the result itself: a highlighted border
             self.result_grid.addWidget(cell, i // 3, i % 3)
             self.result_cells.append(cell)
-        expr_box = QGroupBox("Expression")
+        self.result_box.hide()
+        expr_box = QWidget()
         ev = QVBoxLayout(expr_box)
         row = QHBoxLayout()
         row.addWidget(self.expr_edit, 1)
         row.addWidget(evaluate)
         ev.addLayout(row)
         ev.addWidget(self.expr_error)
-        ev.addWidget(QLabel("Result (centre) and 8 neighbours (result + small noise):"))
-        ev.addLayout(self.result_grid)
+        ev.addWidget(self.result_hint)
+        ev.addWidget(self.result_box)
+        ev.addStretch(1)
         # -- direction slider -------------------------------------------------
         self.direction = QComboBox()
         self.amount = QSlider(Qt.Orientation.Horizontal)
@@ -144,8 +166,9 @@ class ArithmeticPanel(QWidget):
         self.keep = QListWidget()
         self.keep.setMaximumHeight(70)
         self.keep.setToolTip("Checked directions are projected out, so moving keeps them as they are (InterFaceGAN's conditional manipulation)")
-        dir_box = QGroupBox("Move the current point along a direction")
+        dir_box = QWidget()
         dv = QFormLayout(dir_box)
+        dv.addRow(_hint("Move the current point along a named direction; checked directions stay fixed."))
         dv.addRow("Direction", self.direction)
         srow = QHBoxLayout()
         srow.addWidget(self.amount, 1)
@@ -161,7 +184,10 @@ class ArithmeticPanel(QWidget):
         save = QPushButton("Save grid…")
         save.clicked.connect(self.saveGridRequested)
         self.grid_image = QLabel()
-        an_box = QGroupBox("Analogy grid  A : B :: C : ?")
+        self.grid_hint = _message_label("empty")
+        self.grid_hint.setText("A : B :: C : ?  — pick three named vectors and Draw grid: the plane through them, "
+                               "with B − A + C in the far corner.")
+        an_box = QWidget()
         al = QFormLayout(an_box)
         arow = QHBoxLayout()
         for label, combo in zip("ABC", self.analogy):
@@ -173,12 +199,17 @@ class ArithmeticPanel(QWidget):
         brow.addWidget(draw)
         brow.addWidget(save)
         al.addRow(brow)
+        al.addRow(self.grid_hint)
         al.addRow(self.grid_image)
 
+        self.sections = QTabWidget()
+        self.sections.setDocumentMode(True)
+        for title, page in (("Vectors", box), ("Expression", expr_box), ("Direction", dir_box), ("Analogy", an_box)):
+            self.sections.addTab(page, title)
         layout = QVBoxLayout(self)
-        for w in (box, expr_box, dir_box, an_box):
-            layout.addWidget(w)
-        layout.addStretch(1)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.sections)
+        self.reset()
 
         define.clicked.connect(self._define)
         remove.clicked.connect(self._remove)
@@ -209,10 +240,23 @@ class ArithmeticPanel(QWidget):
                     if self.keep.item(i).checkState() == Qt.CheckState.Checked and self.keep.item(i).text() != name]
             self.directionChanged.emit(name, amount, keep)
 
+    def reset(self) -> None:
+        """No vectors, no result, no grid: the state of a newly opened model."""
+        self.set_vectors([])
+        self.define_error.setText("")
+        self.expr_error.setText("")
+        self.result_box.hide()
+        self.result_hint.show()
+        self.grid_image.clear()
+        self.grid_image.hide()
+        self.grid_hint.show()
+
+    def focus_expression(self) -> None:
+        self.sections.setCurrentIndex(1)
+        self.expr_edit.setFocus()
+
     def set_vectors(self, items: list) -> None:
         """Show the library's vectors (NamedVector items) everywhere names are chosen."""
-        from PySide6.QtWidgets import QListWidgetItem
-
         names = [v.name for v in items]
         self.vector_list.clear()
         for v in items:
@@ -220,6 +264,8 @@ class ArithmeticPanel(QWidget):
             it.setToolTip(v.summary())
             it.setData(Qt.ItemDataRole.UserRole, v.name)
             self.vector_list.addItem(it)
+        self.vector_list.setVisible(bool(items))
+        self.vectors_hint.setVisible(not items)
         self.expr_edit.set_names(names)
         for combo in [self.direction, *self.analogy]:
             current = combo.currentText()
@@ -250,6 +296,16 @@ class ArithmeticPanel(QWidget):
         order = [1, 2, 3, 4, 0, 5, 6, 7, 8]  # images[0] is the result and goes in the middle
         for cell, k in zip(self.result_cells, order):
             cell.setPixmap(to_pixmap(images[k], 72))
+        self.result_hint.hide()
+        self.result_box.show()
 
     def show_grid(self, image: np.ndarray) -> None:
         self.grid_image.setPixmap(to_pixmap(image, 300))
+        self.grid_hint.hide()
+        self.grid_image.show()
+
+
+def _hint(text: str) -> QLabel:
+    label = _message_label("muted")
+    label.setText(text)
+    return label

@@ -32,7 +32,7 @@ class HintsDialog(QDialog):
             form.addRow(LABELS[key] + (" *" if key in missing else ""), widget)
         form.addRow("Output range", self.range)
         self.error = QLabel("")
-        self.error.setStyleSheet("color: #c33")
+        self.error.setProperty("role", "error")
         form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._check)

@@ -1,67 +1,72 @@
-"""The large preview of the decoded point, with what is known about it."""
+"""The large preview: one :class:`~explorer.core.preview.PreviewState` at a
+time — the decoded image and the words about it, replaced together."""
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
+from explorer.core.preview import EMPTY, PreviewState
 from explorer.ui.images import to_pixmap
 
-PREVIEW_SIDE = 256
+PREVIEW_SIDE = 224
+EMPTY_TEXT = "Click a point to decode it"
 
 
 class PreviewPanel(QWidget):
-    """Decoded image on top, id / seed / attributes / latent norm below."""
+    """Decoded image on the left, its title and details beside it."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.image = QLabel("Click a point to decode it")
-        self.image.setObjectName("previewImage")
+        self.image = QLabel(EMPTY_TEXT)
+        self.image.setProperty("role", "image")
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image.setMinimumSize(PREVIEW_SIDE, PREVIEW_SIDE)
-        self.image.setStyleSheet("QLabel#previewImage { background: #111; color: #aaa; border: 1px solid #333; }")
+        self.image.setWordWrap(True)
+        self.image.setFixedSize(PREVIEW_SIDE, PREVIEW_SIDE)
         self.details = QLabel("")
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.details.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.image)
-        layout.addWidget(self.details)
-        self.shown_image: np.ndarray | None = None
+        self.details.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.image, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.details, 1)
+        self.state: PreviewState = EMPTY
 
-    def show_details(self, info: dict, source: str = "") -> None:
-        rows = [("id", info["id"])]
-        if "expression" in info:
-            rows.append(("expression", info["expression"]))
-        elif "file" in info:
-            rows += [("your image", info["file"].split("/")[-1]),
-                     ("reconstruction error", f"{info['reconstruction_error']:.3f}")]
-        elif info.get("seed", -1) >= 0:
-            rows += [("seed", info["seed"]), ("index", info["index"])]
-        elif info.get("seed", -1) == -1 and "index" in info:
-            rows.append(("image", f"#{info['index']} of the data set"))
-        rows.append(("latent norm", f"{info['norm']:.3f}"))
-        if "label" in info:
-            rows.append(("label", info["label"]))
-        for k, v in info.get("attributes", {}).items():
-            rows.append((k, f"{v:.2f}" if 0 < v < 1 else ("yes" if v >= 0.5 else "no")))
-        html = "".join(f"<tr><td style='color:#999;padding-right:12px'>{k}</td><td><b>{v}</b></td></tr>" for k, v in rows)
-        foot = f"<p style='color:#888'>{source}</p>" if source else ""
-        self.details.setText(f"<table>{html}</table>{foot}")
+    @property
+    def shown_image(self) -> np.ndarray | None:
+        """The image on screen (None when empty or still decoding)."""
+        return self.state.image
 
-    def show_pending(self) -> None:
-        if self.shown_image is None:
-            self.image.setText("decoding…")
+    @shown_image.setter
+    def shown_image(self, image: np.ndarray | None) -> None:  # tests reset it to wait for the next image
+        self.state = PreviewState(image, self.state.title, self.state.rows, self.state.note)
 
-    def show_image(self, image: np.ndarray) -> None:
-        self.shown_image = image
-        self.image.setPixmap(to_pixmap(image, PREVIEW_SIDE))
+    def show_state(self, state: PreviewState) -> None:
+        """Show ``state`` whole: image and details together."""
+        self.state = state
+        if state.image is None:
+            self.image.clear()
+            self.image.setText(EMPTY_TEXT if not state.title else "decoding…")
+        else:
+            self.image.setPixmap(to_pixmap(state.image, PREVIEW_SIDE))
+        self.details.setText(self._details_html(state))
+
+    @staticmethod
+    def _details_html(state: PreviewState) -> str:
+        if not state.title:
+            return ""
+        from explorer.ui.theme import current_theme
+
+        muted = current_theme().muted_text
+        rows = "".join(f"<tr><td style='color:{muted};padding-right:12px'>{html.escape(k)}</td>"
+                       f"<td><b>{html.escape(str(v))}</b></td></tr>" for k, v in state.rows)
+        note = f"<p style='color:{muted}'>{html.escape(state.note)}</p>" if state.note else ""
+        return f"<p><b>{html.escape(state.title)}</b></p><table>{rows}</table>{note}"
 
     def clear(self) -> None:
-        self.shown_image = None
-        self.image.clear()
-        self.image.setText("Click a point to decode it")
-        self.details.setText("")
+        self.show_state(EMPTY)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.core.colouring import Colouring
 from explorer.core.picking import PointPicker
@@ -22,35 +22,76 @@ class ScatterView(QWidget):
     pyqtgraph's per-item hover tests.
     """
 
-    hovered = Signal(int, QPointF)  # index (-1 for none), global position
+    hovered = Signal(int, QPointF)  # index (-1 for none, also when the pointer leaves the plot), global position
     clicked = Signal(int)
     shiftClicked = Signal(int)
     lassoFinished = Signal(object)  # (k, 2) vertices in data coordinates
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background="#1e1f22", viewBox=LassoViewBox())
+        from explorer.ui.theme import current_theme, style_plot
+
+        self.plot = pg.PlotWidget(viewBox=LassoViewBox())
         self.plot.setAspectLocked(False)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.getPlotItem().setMenuEnabled(True)
         self.scatter = pg.ScatterPlotItem(pxMode=True, size=6, pen=None, useCache=True)
         self.plot.addItem(self.scatter)
-        self.marker = pg.ScatterPlotItem(pxMode=True, size=16, pen=pg.mkPen("w", width=2), brush=None, symbol="o")
+        self.marker = pg.ScatterPlotItem(pxMode=True, size=16, brush=None, symbol="o")
         self.plot.addItem(self.marker)
-        self.legend = self.plot.addLegend(offset=(10, 10))
         self.overlays: dict[str, pg.GraphicsObject] = {}
-        self.lasso_curve = pg.PlotCurveItem(pen=pg.mkPen((255, 255, 255), width=1, style=Qt.PenStyle.DashLine))
+        self.lasso_curve = pg.PlotCurveItem()
         self.plot.addItem(self.lasso_curve)
+        style_plot(self.plot, current_theme())
+        self.restyle()
         vb = self.plot.getPlotItem().vb
         vb.lassoMoved.connect(self._on_lasso_moved)
         vb.lassoDone.connect(self._on_lasso_done)
+        # The legend sits under the plot, not on it, so it never covers data.
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        # What the plot is waiting for (no model, a bank being built), over the empty plot.
+        self.placeholder = QLabel(self.plot)
+        self.placeholder.setProperty("role", "empty")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.legend)
         self.points = np.zeros((0, 2), np.float32)
         self._picker: PointPicker | None = None
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self.plot.viewport().installEventFilter(self)
+        self.set_placeholder("No model open — File ▸ Open, or drop a checkpoint on the window")
+
+    def restyle(self) -> None:
+        """Marker and lasso in the theme's foreground colour (white vanishes on a light plot)."""
+        from explorer.ui.theme import current_theme
+
+        fg = current_theme().plot_foreground
+        self.marker.setPen(pg.mkPen(fg, width=2))
+        self.lasso_curve.setPen(pg.mkPen(fg, width=1, style=Qt.PenStyle.DashLine))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Leaving the plot straight from a point sends no mouse move: say "no point" here.
+        if event.type() == QEvent.Type.Leave:
+            self.hovered.emit(-1, QPointF())
+        return False
+
+    def set_placeholder(self, text: str) -> None:
+        """Show ``text`` over the plot while it has nothing to show ("" hides it)."""
+        self.placeholder.setText(text)
+        self.placeholder.setVisible(bool(text))
+        self._place_placeholder()
+
+    def _place_placeholder(self) -> None:
+        self.placeholder.setGeometry(0, 0, self.plot.width(), self.plot.height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_placeholder()
 
     def set_points(self, points: np.ndarray, colouring: Colouring) -> None:
         """Replace every point (n, 2) and colour them."""
@@ -58,7 +99,19 @@ class ScatterView(QWidget):
         self._picker = PointPicker(self.points)
         self.marker.setData([], [])
         self._draw(colouring)
-        self.plot.getPlotItem().autoRange()
+        self.reset_view()
+
+    def reset_view(self) -> None:
+        """Fit the view to the bank's points (not to overlays placed by an older layout)."""
+        if len(self.points):
+            self.plot.getPlotItem().vb.autoRange(items=[self.scatter])
+
+    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        (x0, x1), (y0, y1) = self.plot.getPlotItem().vb.viewRange()
+        return (float(x0), float(x1)), (float(y0), float(y1))
+
+    def set_view_range(self, x: tuple[float, float], y: tuple[float, float]) -> None:
+        self.plot.getPlotItem().vb.setRange(xRange=x, yRange=y, padding=0)
 
     def set_axis_labels(self, x: str, y: str) -> None:
         item = self.plot.getPlotItem()
@@ -73,13 +126,13 @@ class ScatterView(QWidget):
         brushes = [pg.mkBrush(*c, 200) for c in colouring.colours]
         per_point = [brushes[c] for c in colouring.categories]
         self.scatter.setData(pos=self.points, brush=per_point, data=np.arange(len(self.points)))
-        self.legend.clear()
-        if colouring.field:
-            for name, brush in zip(colouring.names, brushes):
-                self.legend.addItem(pg.ScatterPlotItem(brush=brush, pen=None, size=10), name)
+        counts = np.bincount(colouring.categories, minlength=len(colouring.names)) if len(self.points) else []
+        entries = [f"<span style='color:rgb{tuple(c)}'>●</span>&nbsp;{name} ({n})"
+                   for name, c, n in zip(colouring.names, colouring.colours, counts)]
+        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(entries) if colouring.field and len(self.points) else "")
 
     def set_overlay(self, name: str, points: np.ndarray | None, *, symbol: str = "o", size: int = 10,
-                    colour=(255, 255, 255), line: bool = False, filled: bool = True) -> None:
+                    colour=None, line: bool = False, filled: bool = True) -> None:
         """Draw (or with ``points=None`` remove) a named layer over the bank:
         a path, an arithmetic result, highlighted neighbours, a selection."""
         old = self.overlays.pop(name, None)
@@ -88,6 +141,11 @@ class ScatterView(QWidget):
         if points is None or len(points) == 0:
             return
         pts = np.asarray(points, np.float32)
+        if colour is None:  # the theme's foreground: white on the dark plot, near-black on the light one
+            from explorer.ui.theme import current_theme
+
+            fg = current_theme().plot_foreground.lstrip("#")
+            colour = tuple(int(fg[i:i + 2], 16) for i in (0, 2, 4))
         brush = pg.mkBrush(*colour, 230) if filled else None
         pen = pg.mkPen(*colour, width=2)
         if line:

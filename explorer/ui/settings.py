@@ -1,4 +1,5 @@
-"""Persistent preferences (recent files, device) in an INI file.
+"""Persistent preferences (recent files and sessions, device, theme, the last
+model and folder) in an INI file.
 
 The folder is ``$LATENT_EXPLORER_CONFIG_DIR`` when set (tests point it at a
 temporary folder), else Qt's per-user application config location.
@@ -23,25 +24,62 @@ def config_dir() -> Path:
 
 
 class Settings:
+    """Typed access to the preferences; every write is synced at once."""
+
     def __init__(self) -> None:
         self._q = QSettings(str(config_dir() / "settings.ini"), QSettings.Format.IniFormat)
 
-    def recent_files(self) -> list[str]:
-        value = self._q.value("recent", [])
+    def _list(self, key: str) -> list[str]:
+        value = self._q.value(key, [])
         if isinstance(value, str):
             value = [value]
         return [v for v in (value or []) if v]
 
-    def add_recent(self, path: str) -> list[str]:
+    def _push(self, key: str, path: str) -> list[str]:
         path = str(Path(path).resolve())
-        items = [path] + [p for p in self.recent_files() if p != path]
-        self._q.setValue("recent", items[:MAX_RECENT])
+        items = ([path] + [p for p in self._list(key) if p != path])[:MAX_RECENT]
+        self._set(key, items)
+        return items
+
+    def _set(self, key: str, value) -> None:
+        self._q.setValue(key, value)
         self._q.sync()
-        return items[:MAX_RECENT]
+
+    def recent_files(self) -> list[str]:
+        return self._list("recent")
+
+    def add_recent(self, path: str) -> list[str]:
+        return self._push("recent", path)
+
+    def recent_sessions(self) -> list[str]:
+        return self._list("recent_sessions")
+
+    def add_recent_session(self, path: str) -> list[str]:
+        return self._push("recent_sessions", path)
 
     def device(self) -> str:
         return str(self._q.value("device", "auto"))
 
     def set_device(self, device: str) -> None:
-        self._q.setValue("device", device)
-        self._q.sync()
+        self._set("device", device)
+
+    def theme(self) -> str:
+        return str(self._q.value("theme", ""))
+
+    def set_theme(self, name: str) -> None:
+        self._set("theme", name)
+
+    def last_model(self) -> str:
+        """The checkpoint opened last; the app reopens on it."""
+        return str(self._q.value("last_model", ""))
+
+    def set_last_model(self, path: str) -> None:
+        self._set("last_model", str(Path(path).resolve()))
+
+    def last_folder(self) -> str:
+        """Where the last file dialog ended, so the next one starts there (else the home folder)."""
+        folder = str(self._q.value("last_folder", ""))
+        return folder if folder and Path(folder).is_dir() else str(Path.home())
+
+    def set_last_folder(self, folder: str) -> None:
+        self._set("last_folder", folder)

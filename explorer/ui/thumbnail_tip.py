@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.ui.images import to_pixmap
 
 
 class ThumbnailTip(QWidget):
+    """A point's decoded thumbnail and caption, shown beside the mouse while it hovers."""
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent, Qt.WindowType.ToolTip)
-        self.setStyleSheet("background: #222; color: #ddd; border: 1px solid #555;")
+        # Colours come from the theme (QWidget#thumbnailTip); the tooltip roles are the
+        # fallback when no theme was applied, so the tip still matches the system's tooltips.
+        self.setObjectName("thumbnailTip")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setBackgroundRole(QPalette.ColorRole.ToolTipBase)
+        self.setForegroundRole(QPalette.ColorRole.ToolTipText)
+        self.setAutoFillBackground(True)
         self.picture = QLabel()
         self.caption = QLabel()
         layout = QVBoxLayout(self)

@@ -9,6 +9,8 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QLis
 
 from explorer.ui.filmstrip import Filmstrip
 
+EMPTY_HINT = ("Shift+click two or more points in the scatter (or click one and press Add current point), "
+              "then Walk to see the path between them.")
 SLERP_TIP = ("Slerp walks along the sphere. Codes from a Gaussian prior live on a thin shell of radius √d; "
              "a straight line (lerp) between two of them cuts through the middle of the ball, where the model "
              "saw almost nothing in training, so lerp frames fade and blur. Slerp keeps every frame on the shell.")
@@ -23,7 +25,7 @@ class WalkPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.waypoints = QListWidget()
-        self.waypoints.setMaximumHeight(110)
+        self.waypoints.setMaximumHeight(90)
         add = QPushButton("Add current point")
         add.setToolTip("Add the point in the preview as a waypoint (or Shift+click a point in the scatter)")
         clear = QPushButton("Clear")
@@ -36,10 +38,15 @@ class WalkPanel(QWidget):
         self.steps.setValue(12)
         self.go = QPushButton("Walk")
         self.go.setToolTip("Decode every frame of the path (Ctrl+W)")
+        self.go.setEnabled(False)
         self.filmstrip = Filmstrip()
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setEnabled(False)
         self.frame_label = QLabel("")
+        self.frame_label.setProperty("role", "muted")
+        self.hint = QLabel(EMPTY_HINT)
+        self.hint.setProperty("role", "empty")
+        self.hint.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(add)
         buttons.addWidget(clear)
@@ -49,6 +56,7 @@ class WalkPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Waypoints (two or more):"))
         layout.addWidget(self.waypoints)
+        layout.addWidget(self.hint)
         layout.addLayout(buttons)
         layout.addLayout(form)
         layout.addWidget(self.go)
@@ -61,17 +69,37 @@ class WalkPanel(QWidget):
         self.go.clicked.connect(lambda: self.walkRequested.emit(self.method.currentText(), self.steps.value()))
         self.slider.valueChanged.connect(self._on_slider)
         self.filmstrip.chosen.connect(self.slider.setValue)
+        self.reset()
 
     def set_waypoints(self, labels: list[str]) -> None:
         self.waypoints.clear()
         self.waypoints.addItems([f"{i + 1}. {t}" for i, t in enumerate(labels)])
+        self.waypoints.setVisible(bool(labels))
+        self.hint.setVisible(len(labels) < 2 and self.filmstrip.count() == 0)
         self.go.setEnabled(len(labels) >= 2)
+
+    def reset(self) -> None:
+        """Nothing walked, no waypoints: the state of a newly opened model."""
+        self.set_waypoints([])
+        self.reset_path()
+
+    def reset_path(self) -> None:
+        self.filmstrip.clear()
+        self.filmstrip.hide()
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, 0)
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(False)
+        self.frame_label.setText("")
+        self.hint.setVisible(self.waypoints.count() < 2)
 
     def set_default_method(self, walk: str) -> None:
         self.method.setCurrentText("slerp" if walk == "slerp" else "lerp")
 
     def start_path(self, frames: int) -> None:
         self.filmstrip.clear()
+        self.filmstrip.show()
+        self.hint.hide()
         self.slider.blockSignals(True)
         self.slider.setRange(0, frames - 1)
         self.slider.setValue(0)

@@ -22,7 +22,7 @@ def window(qtbot, config_dir, tiny_checkpoints):
 
 def test_walk_through_three_waypoints_fills_the_filmstrip_and_scrubs(qtbot, window, tiny_checkpoints):
     for i in (3, 40, 77):
-        window.select_point(i)
+        window.points.select_point(i)
         window.walk.addRequested.emit()
     assert window.walk.waypoints.count() == 3
     assert window.walk.method.currentText() == "slerp" and "shell" in window.walk.method.toolTip()
@@ -30,7 +30,7 @@ def test_walk_through_three_waypoints_fills_the_filmstrip_and_scrubs(qtbot, wind
     window.walk.go.click()
     qtbot.waitUntil(lambda: window.walk.filmstrip.count() == 9, timeout=20000)
     assert "path" in window.scatter.overlays
-    frames = window._frames
+    frames = window.walks.frames
     bank = window.session.bank
     assert np.allclose(frames[0], bank.latents[3], atol=1e-5) and np.allclose(frames[-1], bank.latents[77], atol=1e-5)
     model = load_latent_model(tiny_checkpoints["vae"])
@@ -45,7 +45,7 @@ def test_walk_through_three_waypoints_fills_the_filmstrip_and_scrubs(qtbot, wind
 def test_define_vectors_by_query_and_evaluate_the_headline_expression(qtbot, window, tiny_checkpoints):
     panel = window.arithmetic
     for name, query in (("glasses_man", "male & glasses"), ("man", "male & !glasses"), ("woman", "!male & !glasses")):
-        assert window.define_vector(name, "query", query, "mean") is not None
+        assert window.arith.define_vector(name, "query", query, "mean") is not None
     assert panel.vector_list.count() == 3 and panel.expr_edit.completions("gl") == ["glasses_man"]
     bank = window.session.bank
     male, glasses = bank.attributes["male"] >= 0.5, bank.attributes["glasses"] >= 0.5
@@ -63,20 +63,20 @@ def test_define_vectors_by_query_and_evaluate_the_headline_expression(qtbot, win
 
 
 def test_expression_and_query_errors_point_at_the_character(window):
-    window.define_vector("man", "query", "male", "mean")
-    assert window.evaluate_expression("man - womn") is None
+    window.arith.define_vector("man", "query", "male", "mean")
+    assert window.arith.evaluate_expression("man - womn") is None
     text = window.arithmetic.expr_error.text()
     assert "unknown name 'womn'" in text and text.splitlines()[1] == " " * 6 + "^"
-    assert window.define_vector("x", "query", "male & kitten", "mean") is None
+    assert window.arith.define_vector("x", "query", "male & kitten", "mean") is None
     assert "unknown attribute 'kitten'" in window.arithmetic.define_error.text()
-    assert window.define_vector("9bad", "query", "male", "mean") is None
+    assert window.arith.define_vector("9bad", "query", "male", "mean") is None
     assert "not a valid name" in window.arithmetic.define_error.text()
 
 
 def test_balanced_and_boundary_vectors(window):
-    b = window.define_vector("glasses_b", "query", "glasses", "balanced")
+    b = window.arith.define_vector("glasses_b", "query", "glasses", "balanced")
     assert b is not None and "balanced over male, smiling, hat, beard" in b.origin
-    d = window.define_vector("glasses_d", "query", "glasses", "boundary")
+    d = window.arith.define_vector("glasses_d", "query", "glasses", "boundary")
     assert d is not None and 0.0 <= d.accuracy <= 1.0
     assert "accuracy" in window.arithmetic.vector_list.item(1).text()
 
@@ -88,15 +88,15 @@ def test_lasso_selection_defines_a_mean_vector(qtbot, window):
     square = np.array([[lo[0] - 1, lo[1] - 1], [mid[0], lo[1] - 1], [mid[0], mid[1]], [lo[0] - 1, mid[1]]])
     window.scatter.lassoFinished.emit(square)
     inside = (pts[:, 0] < mid[0]) & (pts[:, 1] < mid[1])
-    assert np.array_equal(window._selection, inside)
-    item = window.define_vector("corner", "selection", "", "mean")
+    assert np.array_equal(window.session.selection, inside)
+    item = window.arith.define_vector("corner", "selection", "", "mean")
     assert np.allclose(item.vector, window.session.bank.latents[inside].mean(0), atol=1e-5)
 
 
 def test_direction_slider_keeps_the_chosen_attributes(qtbot, window):
-    window.define_vector("glasses", "query", "glasses", "attribute")
-    window.define_vector("male", "query", "male", "attribute")
-    window.select_point(10)
+    window.arith.define_vector("glasses", "query", "glasses", "attribute")
+    window.arith.define_vector("male", "query", "male", "attribute")
+    window.points.select_point(10)
     base = window.session.bank.latents[10].copy()
     panel = window.arithmetic
     panel.direction.setCurrentText("glasses")
@@ -112,26 +112,26 @@ def test_direction_slider_keeps_the_chosen_attributes(qtbot, window):
 
 def test_analogy_grid_is_one_image(qtbot, window, tmp_path):
     for name, query in (("a", "male & !glasses"), ("b", "male & glasses"), ("c", "!male & !glasses")):
-        window.define_vector(name, "query", query, "mean")
+        window.arith.define_vector(name, "query", query, "mean")
     with qtbot.waitSignal(window.client.decoded, timeout=10000):
-        window.analogy_grid("a", "b", "c", 4)
-    assert window._grid_image.shape == (4 * 17 + 1, 4 * 17 + 1, 3)
+        window.arith.analogy_grid("a", "b", "c", 4)
+    assert window.arith.grid_image.shape == (4 * 17 + 1, 4 * 17 + 1, 3)
     assert not window.arithmetic.grid_image.pixmap().isNull()
     out = tmp_path / "grid.png"
-    window.save_grid(str(out))
+    window.arith.save_grid(str(out))
     from PIL import Image
 
     assert Image.open(out).size[0] >= 4 * 17
-    window.save_grid(str(tmp_path / "missing" / "dir" / "grid.png"))  # parent folders are created
+    window.arith.save_grid(str(tmp_path / "missing" / "dir" / "grid.png"))  # parent folders are created
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    window.save_grid(str(blocker / "grid.png"))
+    window.arith.save_grid(str(blocker / "grid.png"))
     assert "Could not save" in window.message_bar.text()
 
 
 def test_neighbours_are_highlighted_and_listed(qtbot, window):
-    window.select_point(5)
-    window.find_neighbours(6, "cosine")
+    window.points.select_point(5)
+    window.nearest.find_neighbours(6, "cosine")
     assert window.neighbours.strip.count() == 6
     assert "neighbours" in window.scatter.overlays
     idx = window.neighbours.indices
@@ -141,37 +141,37 @@ def test_neighbours_are_highlighted_and_listed(qtbot, window):
 
 
 def test_tsne_runs_in_the_background_is_cached_and_places_new_points(qtbot, window):
-    window.define_vector("man", "query", "male & !glasses", "mean")
-    window.evaluate_expression("man")
+    window.arith.define_vector("man", "query", "male & !glasses", "mean")
+    window.arith.evaluate_expression("man")
     pca_points = window.session.points.copy()
-    window.layout_combo.setCurrentText("t-SNE")
-    assert window.cancel_button.isVisibleTo(window)
+    window.layout_bar.layout_combo.setCurrentText("t-SNE")
+    assert window.jobs.cancel_button.isVisibleTo(window)
     qtbot.waitUntil(lambda: window.session.layout_method == "t-SNE", timeout=120000)
     pts = window.session.points
     assert pts.shape == pca_points.shape and not np.allclose(pts, pca_points)
     # The arithmetic result was re-placed among its neighbours in the new layout.
     placed = window.scatter.overlays["result"].data["x"][0], window.scatter.overlays["result"].data["y"][0]
     assert pts[:, 0].min() <= placed[0] <= pts[:, 0].max() and pts[:, 1].min() <= placed[1] <= pts[:, 1].max()
-    window.layout_combo.setCurrentText("PCA")
+    window.layout_bar.layout_combo.setCurrentText("PCA")
     assert np.allclose(window.session.points, pca_points)
-    window.layout_combo.setCurrentText("t-SNE")  # from the cache: no background job this time
+    window.layout_bar.layout_combo.setCurrentText("t-SNE")  # from the cache: no background job this time
     assert window.session.layout_method == "t-SNE" and np.array_equal(window.session.points, pts)
 
 
 def test_a_background_layout_can_be_cancelled(qtbot, window):
-    window.layout_combo.setCurrentText("t-SNE")
-    with qtbot.waitSignal(window._projection_job.cancelled, timeout=10000):
-        window.cancel_button.click()
+    window.layout_bar.layout_combo.setCurrentText("t-SNE")
+    with qtbot.waitSignal(window.layouts.projection_job.cancelled, timeout=10000):
+        window.jobs.cancel_button.click()
     assert window.session.layout_method == "PCA"
-    assert not window.progress_bar.isVisibleTo(window)
+    assert not window.jobs.progress_bar.isVisibleTo(window)
 
 
 def test_attribute_axes_layout(window):
-    window.define_vector("glasses", "query", "glasses", "attribute")
-    window.define_vector("male", "query", "male", "attribute")
-    window.layout_combo.setCurrentText("attribute axes")
-    window.axis_x.setCurrentText("glasses")
-    window.axis_y.setCurrentText("male")
+    window.arith.define_vector("glasses", "query", "glasses", "attribute")
+    window.arith.define_vector("male", "query", "male", "attribute")
+    window.layout_bar.layout_combo.setCurrentText("attribute axes")
+    window.layout_bar.axis_x.setCurrentText("glasses")
+    window.layout_bar.axis_y.setCurrentText("male")
     assert window.session.layout_method == "glasses × male"
     bank = window.session.bank
     g = window.session.vectors["glasses"].vector
@@ -183,7 +183,7 @@ def test_attribute_axes_layout(window):
 
 def test_umap_layout(qtbot, window):
     """UMAP compiles itself with numba in its process (tens of seconds); it runs in the background."""
-    window.layout_combo.setCurrentText("UMAP")
+    window.layout_bar.layout_combo.setCurrentText("UMAP")
     qtbot.waitUntil(lambda: window.session.layout_method == "UMAP" or bool(window.message_bar.text()), timeout=300000)
     assert window.message_bar.text() == ""
     assert window.session.points.shape == (200, 2) and np.isfinite(window.session.points).all()
@@ -195,11 +195,11 @@ def test_diffusion_walks_keep_x_t_on_the_shell(qtbot, config_dir, tiny_checkpoin
     qtbot.waitUntil(lambda: w.session.bank is not None, timeout=30000)
     try:
         for i in (1, 2):
-            w.select_point(i)
-            w.add_waypoint()
+            w.points.select_point(i)
+            w.walks.add_waypoint()
         w.walk.method.setCurrentText("lerp")
-        w.walk_path("lerp", 7)
-        norms = np.linalg.norm(w._frames, axis=1)
+        w.walks.walk_path("lerp", 7)
+        norms = np.linalg.norm(w.walks.frames, axis=1)
         a, b = (np.linalg.norm(w.session.bank.latents[i]) for i in (1, 2))
         assert np.allclose(norms, np.linspace(a, b, 7), rtol=1e-4)
         qtbot.waitUntil(lambda: w.walk.filmstrip.count() == 7, timeout=30000)

@@ -28,13 +28,13 @@ def test_opens_with_a_latent_bank_laid_out_and_coloured(window):
     assert len(bank) == BANK and bank.source == "encoded toyfaces images"
     assert window.scatter.points.shape == (BANK, 2)
     assert window.scatter.scatter.data.size == BANK
-    assert window.colour_combo.currentText() == "glasses"
-    assert [window.colour_combo.itemText(i) for i in range(window.colour_combo.count())] == \
+    assert window.layout_bar.colour_combo.currentText() == "glasses"
+    assert [window.layout_bar.colour_combo.itemText(i) for i in range(window.layout_bar.colour_combo.count())] == \
         ["(none)", "male", "glasses", "smiling", "hat", "beard"]
-    status = window.model_label.text()
+    status = window.models.model_label.text()
     assert "vae" in status and "device cpu" in status
     assert "idle" in window.worker_label.text()
-    assert "samples from: N(0, I)" in window.model_label.toolTip()  # the tiny VAE has no fitted prior
+    assert "samples from: N(0, I)" in window.models.model_label.toolTip()  # the tiny VAE has no fitted prior
 
 
 def _scene_pos(window, index):
@@ -68,12 +68,12 @@ def test_hover_shows_a_thumbnail(qtbot, window):
 
 
 def test_colour_by_another_attribute(window):
-    window.colour_combo.setCurrentText("male")
+    window.layout_bar.colour_combo.setCurrentText("male")
     assert window.session.colour_field == "male"
     brushes = window.scatter.scatter.data["brush"]
     male = window.session.bank.attributes["male"] >= 0.5
     assert brushes[np.flatnonzero(male)[0]] is not brushes[np.flatnonzero(~male)[0]]
-    window.colour_combo.setCurrentText("(none)")
+    window.layout_bar.colour_combo.setCurrentText("(none)")
     assert len({id(b) for b in window.scatter.scatter.data["brush"]}) == 1
 
 
@@ -82,10 +82,10 @@ def test_a_bad_checkpoint_is_named_and_the_model_stays_usable(qtbot, window, tmp
     bad = tmp_path / "not_a_model.safetensors"
     bad.write_bytes(b"\x00" * 64)
     with qtbot.waitSignal(window.client.failed, timeout=10000):
-        window.open_checkpoint(str(bad))
+        window.models.open_checkpoint(str(bad))
     assert str(bad) in window.message_bar.text() and "still showing vae" in window.message_bar.text()
-    assert window.session.bank is bank_before and window.model_info.name == "vae"
-    window.select_point(3)
+    assert window.session.bank is bank_before and window.models.info.name == "vae"
+    window.points.select_point(3)
     qtbot.waitUntil(lambda: window.preview.shown_image is not None, timeout=10000)
 
 
@@ -95,30 +95,30 @@ def test_dropping_a_checkpoint_opens_it_and_records_it_as_recent(qtbot, window, 
     event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     with qtbot.waitSignal(window.client.bankReady, timeout=30000):
         window.dropEvent(event)
-    assert window.model_info.family == "gan"
+    assert window.models.info.family == "gan"
     assert window.session.bank.source.startswith("prior samples")
-    recent = [a.text() for a in window.recent_menu.actions()]
+    recent = [a.text() for a in window.models.recent_menu.actions()]
     assert recent[0] == str(tiny_checkpoints["gan"].resolve()) and str(tiny_checkpoints["vae"].resolve()) in recent
 
 
 def test_device_menu_offers_only_what_exists(qtbot, window):
     import torch
 
-    assert window.device_actions["cpu"].isEnabled()
-    assert window.device_actions["cuda"].isEnabled() == torch.cuda.is_available()
+    assert window.models.device_actions["cpu"].isEnabled()
+    assert window.models.device_actions["cuda"].isEnabled() == torch.cuda.is_available()
     with qtbot.waitSignal(window.client.deviceChanged, timeout=10000):
-        window.device_actions["cpu"].trigger()
-    assert "device cpu" in window.model_label.text()
+        window.models.device_actions["cpu"].trigger()
+    assert "device cpu" in window.models.model_label.text()
     assert window.settings.device() == "cpu"
 
 
 def test_cancel_the_bank_build(qtbot, window):
-    window.bank_size = 6000
-    window.rebuild_bank()
-    assert window.cancel_button.isVisibleTo(window)
+    window.models.bank_size = 6000
+    window.models.rebuild_bank()
+    assert window.jobs.cancel_button.isVisibleTo(window)
     with qtbot.waitSignal(window.client.cancelled, timeout=30000):
-        window.cancel_button.click()
-    assert not window.progress_bar.isVisibleTo(window)
+        window.jobs.cancel_button.click()
+    assert not window.jobs.progress_bar.isVisibleTo(window)
 
 
 @pytest.mark.parametrize("family", ["vae", "gan"])
@@ -150,12 +150,12 @@ def test_dropping_images_encodes_them_into_the_scatter(qtbot, config_dir, tiny_c
         assert "your images" in w.scatter.overlays
         assert w.session.selected == 80 and "reconstruction error" in w.preview.details.text()
         # An encoded image is a point like any other: it can be a waypoint and a named vector.
-        w.add_waypoint()
-        w.select_point(81)
-        w.add_waypoint()
-        w.walk_path("slerp", 4)
-        assert np.allclose(w._frames[0], bank.latents[80], atol=1e-5)
-        assert w.define_vector("mine", "current point", "", "mean") is not None
+        w.walks.add_waypoint()
+        w.points.select_point(81)
+        w.walks.add_waypoint()
+        w.walks.walk_path("slerp", 4)
+        assert np.allclose(w.walks.frames[0], bank.latents[80], atol=1e-5)
+        assert w.arith.define_vector("mine", "current point", "", "mean") is not None
     finally:
         w.close()
 
@@ -166,17 +166,17 @@ def test_a_file_that_cannot_describe_itself_asks_and_opens(qtbot, window, tmp_pa
 
     path = save_scripted(tmp_path / "dec.pt")
     with qtbot.waitSignal(window.client.hintsNeeded, timeout=10000):
-        window.open_checkpoint(str(path))
-    qtbot.waitUntil(lambda: getattr(window, "hints_dialog", None) is not None and window.hints_dialog.isVisible(),
+        window.models.open_checkpoint(str(path))
+    qtbot.waitUntil(lambda: getattr(window.models, "hints_dialog", None) is not None and window.models.hints_dialog.isVisible(),
                     timeout=5000)
-    dialog = window.hints_dialog
+    dialog = window.models.hints_dialog
     dialog.latent.setText("16")
     dialog.size.setValue(8)
     dialog.channels.setValue(3)
     with qtbot.waitSignal(window.client.bankReady, timeout=30000):
         dialog._check()
-    assert window.model_info.latent_shape == (16,) and window.model_info.image_size == 8
-    assert "TorchScript decoder" in window.model_label.toolTip()
+    assert window.models.info.latent_shape == (16,) and window.models.info.image_size == 8
+    assert "TorchScript decoder" in window.models.model_label.toolTip()
 
 
 def test_gan_inversion_of_dropped_images_can_be_cancelled(qtbot, config_dir, tiny_checkpoints, tmp_path):
@@ -190,11 +190,11 @@ def test_gan_inversion_of_dropped_images_can_be_cancelled(qtbot, config_dir, tin
         w.client._worker.model.inversion_steps = 100000  # far longer than the test waits
         progress = []
         w.client.progress.connect(lambda req, done, total: progress.append(done))
-        w.encode_images([str(tmp_path / "grey.png")])
-        assert w.cancel_button.isVisibleTo(w)
+        w.encoder.encode_images([str(tmp_path / "grey.png")])
+        assert w.jobs.cancel_button.isVisibleTo(w)
         qtbot.waitUntil(lambda: len(progress) >= 3, timeout=20000)
         with qtbot.waitSignal(w.client.cancelled, timeout=20000):
-            w.cancel_button.click()
-        assert len(w.session.bank) == 40 and not w.progress_bar.isVisibleTo(w)
+            w.jobs.cancel_button.click()
+        assert len(w.session.bank) == 40 and not w.jobs.progress_bar.isVisibleTo(w)
     finally:
         w.close()

@@ -1,0 +1,64 @@
+"""A session's state as a saveable :class:`SessionDocument`, and back.
+
+Kept apart from the file format (``session_file``) so the format can grow
+without touching the session, and from Qt so both directions are tested
+without a window.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from explorer.core.session import AXES, EMBEDDINGS, ExplorerSession
+from explorer.core.session_file import SessionDocument
+
+
+def document_from_session(session: ExplorerSession, model_sha256: str,
+                          view_range=None, sections: dict | None = None,
+                          arrays: dict | None = None) -> SessionDocument:
+    """Everything the user would lose on quit, as a document ready to save."""
+    if session.bank is None:
+        raise ValueError("there is nothing to save yet: no latent bank is open")
+    current = None if session.current is None else (session.current[0], np.asarray(session.current[1], np.float32))
+    return SessionDocument(
+        model_path=session.model_path, model_sha256=model_sha256, bank=session.bank,
+        layout_method=session.layout_kind(), layout_axes=session.layout_axes, points=session.points,
+        embeddings=session.embeddings(), colour_field=session.colour_field,
+        vectors=[session.vectors[n] for n in session.vectors.names()], waypoints=list(session.waypoints),
+        current=current, selected=session.selected, selection=session.selection, view_range=view_range,
+        sections=dict(sections or {}), arrays=dict(arrays or {}),
+    )
+
+
+def apply_document(session: ExplorerSession, doc: SessionDocument) -> None:
+    """Restore ``doc`` into ``session``: bank (unless already shown), layouts,
+    vectors, waypoints, selection, colour, current point. The undo history
+    starts empty. Coordinates come back exactly as saved."""
+    if session.bank is not doc.bank:
+        session.set_bank(doc.bank, doc.model_path)
+    session.model_path = doc.model_path
+    for method, coords in doc.embeddings.items():
+        if method in EMBEDDINGS:
+            session.layout_cache[(method, id(session.bank))] = np.asarray(coords, np.float32)
+    for item in doc.vectors:
+        session.vectors.add(item)
+    session.waypoints = list(doc.waypoints)
+    session.set_selection(doc.selection)
+    if doc.colour_field in session.bank.colour_fields() or doc.colour_field == "":
+        session.colour_field = doc.colour_field
+    method = doc.layout_method
+    if method in EMBEDDINGS and session.cached_embedding(method) is None and doc.points is not None:
+        session.layout_cache[(method, id(session.bank))] = np.asarray(doc.points, np.float32)
+    try:
+        session.apply_layout(method, doc.layout_axes if method == AXES else None)
+    except (KeyError, ValueError):
+        session.use_pca()  # a layout the document cannot rebuild: show PCA rather than fail
+    if doc.points is not None and doc.points.shape == session.points.shape and session.layout_kind() == method:
+        session.points = np.asarray(doc.points, np.float32)  # bit-exact, whatever the projection recomputes
+    if doc.selected is not None:
+        session.select(doc.selected)
+    if doc.current is not None:
+        session.current = doc.current
+    session.history.clear()
+    for name in ("vectors", "waypoints", "selection", "colour", "layout", "current"):
+        getattr(session.events, name).emit()

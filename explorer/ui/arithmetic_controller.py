@@ -1,0 +1,185 @@
+"""Attribute arithmetic: named vectors (undoable), expressions with their
+result and noisy neighbours, moving along a direction, analogy grids."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog
+from superqt.utils import qthrottled
+
+from explorer.core.edits import analogy_plane, move_along, noisy_neighbours, vector_from_mask
+from explorer.core.expressions import ExpressionError, evaluate
+from explorer.core.preview import latent_preview
+from explorer.core.queries import query_mask
+from explorer.core.vector_library import NamedVector
+from explorer.ui.arithmetic_panel import ArithmeticPanel
+
+RESULT_NOISE = 0.2  # neighbours of an arithmetic result: result + this × N(0, I), as in the DCGAN figure
+RESULT_STYLE = dict(symbol="star", size=22, colour=(230, 159, 0))
+CURSOR_STYLE = dict(symbol="o", size=14, colour=None, filled=False)  # None: the plot's foreground
+
+
+class ArithmeticController(QObject):
+    """Owns the result, edit and grid decode requests of the Arithmetic panel."""
+
+    def __init__(self, ctx, panel: ArithmeticPanel):
+        super().__init__(ctx.window)
+        self.ctx, self.panel = ctx, panel
+        self.grid_image: np.ndarray | None = None
+        self._edit_base: np.ndarray | None = None  # where the direction slider moves from
+        self._moving = False
+        s = ctx.session
+        s.events.bank.connect(self._on_bank)
+        s.events.vectors.connect(self._show_vectors)
+        s.events.current.connect(self._on_current)
+        panel.defineRequested.connect(self.define_vector)
+        panel.removeRequested.connect(self.remove_vector)
+        panel.evaluateRequested.connect(self.evaluate_expression)
+        panel.directionChanged.connect(self._on_direction)
+        panel.analogyRequested.connect(self.analogy_grid)
+        panel.saveGridRequested.connect(self.save_grid)
+        self._throttled_edit = qthrottled(self._decode_edit, timeout=40, parent=self)
+
+    def _on_bank(self) -> None:
+        self.grid_image, self._edit_base = None, None
+        self.panel.reset()
+        self.panel.setEnabled(self.ctx.session.bank is not None)
+
+    def _on_current(self) -> None:
+        current = self.ctx.session.current
+        if not self._moving:  # a new point to move from, unless the move itself made it current
+            self._edit_base = None if current is None else np.array(current[1], np.float32)
+
+    # -- named vectors -------------------------------------------------------------
+    def define_vector(self, name: str, source: str, query: str, kind: str) -> NamedVector | None:
+        """Make a named vector from the current point, the lasso selection or a query."""
+        s = self.ctx.session
+        bank = s.bank
+        try:
+            if bank is None:
+                raise ValueError("no latent bank yet")
+            if source == "current point":
+                if s.current is None:
+                    raise ValueError("no current point: click one first")
+                label, z = s.current
+                item = NamedVector(name, np.asarray(z, np.float32).copy(), f"point {label}")
+            else:
+                if source == "selection":
+                    if s.selection is None or not s.selection.any():
+                        raise ValueError("nothing is selected: Ctrl+drag a lasso around some points")
+                    mask, what = s.selection, f"selection of {int(s.selection.sum())}"
+                else:
+                    mask, what = query_mask(bank, query), f"'{query}'"
+                if not mask.any():
+                    raise ValueError(f"no point matches {what}")
+                item = vector_from_mask(name, bank, mask, what, kind, query if source == "query" else "")
+            item = dataclasses.replace(item, source=source, query=query if source == "query" else "",
+                                       kind=kind if source != "current point" else "")
+            s.edit(f"Define vector {name}", lambda: s.vectors.add(item))
+        except ExpressionError as exc:
+            self.panel.show_define_error(f"{exc}\n{exc.pointer()}")
+            return None
+        except ValueError as exc:
+            self.panel.show_define_error(str(exc))
+            return None
+        self.panel.show_define_error("")
+        return item
+
+    def remove_vector(self, name: str) -> None:
+        s = self.ctx.session
+        if name in s.vectors:
+            s.edit(f"Remove vector {name}", lambda: s.vectors.remove(name))
+
+    def _show_vectors(self) -> None:
+        v = self.ctx.session.vectors
+        self.panel.set_vectors([v[n] for n in v.names()])
+
+    # -- expressions -----------------------------------------------------------------
+    def evaluate_expression(self, text: str) -> np.ndarray | None:
+        """Evaluate, place the result on the scatter, decode it with 8 noisy neighbours."""
+        try:
+            result = evaluate(text, self.ctx.session.vectors.vectors())
+        except ExpressionError as exc:
+            self.panel.show_expression_error(f"{exc.pointer()}\n{exc}")
+            return None
+        self.panel.show_expression_error("")
+        self.ctx.session.set_current(f"= {text}", result)
+        self.ctx.overlays.set("result", result[None], **RESULT_STYLE)
+        state = latent_preview(f"Result of {text}", result, (("expression", text),),
+                               "the centre of the 3×3 grid in the Expression tab")
+        self.ctx.client.decode(noisy_neighbours(result, 8, RESULT_NOISE), "result", tag=state, owner=self)
+        return result
+
+    # -- direction slider --------------------------------------------------------------
+    def _on_direction(self, name: str, amount: float, keep: list) -> None:
+        s = self.ctx.session
+        if self._edit_base is None or name not in s.vectors:
+            return
+        try:
+            latent = move_along(self._edit_base, s.vectors[name].vector, amount, [s.vectors[k].vector for k in keep])
+        except ValueError as exc:
+            self.ctx.message_bar.show_error(f"{name}: {exc}")
+            return
+        self._moving = True
+        try:
+            s.set_current(f"{name} {amount:+.1f}", latent)
+        finally:
+            self._moving = False
+        self.ctx.overlays.set("cursor", latent[None], **CURSOR_STYLE)
+        kept = ", ".join(keep) or "nothing"
+        self._throttled_edit(latent, latent_preview(f"Moved {amount:+.1f} along {name}", latent,
+                                                    (("direction", name), ("amount", f"{amount:+.1f}"),
+                                                     ("kept fixed", kept))))
+
+    def _decode_edit(self, latent: np.ndarray, state) -> None:
+        self.ctx.client.decode(latent[None], "edit", tag=state, owner=self)
+
+    # -- analogy grid ----------------------------------------------------------------
+    def analogy_grid(self, a: str, b: str, c: str, size: int) -> None:
+        """A : B :: C : ? — the plane through A, B and C, sampled on a size × size grid."""
+        vecs = self.ctx.session.vectors
+        if not all(n in vecs for n in (a, b, c)):
+            self.ctx.message_bar.show_error("Define the three vectors A, B and C first")
+            return
+        self.ctx.client.decode(analogy_plane(*(vecs[n].vector for n in (a, b, c)), size), "grid", tag=size, owner=self)
+
+    def save_grid(self, path: str | None = None) -> None:
+        """Write the last analogy grid as a PNG (atomically)."""
+        if self.grid_image is None:
+            self.ctx.message_bar.show_error("Draw a grid first")
+            return
+        if path is None:
+            start = str(Path(self.ctx.settings.last_folder()) / "analogy_grid.png")
+            path, _ = QFileDialog.getSaveFileName(self.ctx.window, "Save analogy grid", start, "PNG (*.png)")
+            if not path:
+                return
+            self.ctx.settings.set_last_folder(str(Path(path).parent))
+        from models.imaging import save_png
+
+        try:
+            k = max(1, 512 // self.grid_image.shape[0])
+            save_png(path, self.grid_image.repeat(k, 0).repeat(k, 1))
+        except OSError as exc:
+            self.ctx.message_bar.show_error(f"Could not save {path}: {exc.strerror or exc}")
+            return
+        self.ctx.window.statusBar().showMessage(f"Saved {path}", 4000)
+
+    # -- responses -------------------------------------------------------------------
+    def on_response(self, request, images) -> None:
+        if request.purpose == "result":
+            self.panel.show_result(images)
+            self.ctx.preview.show_state(request.tag.with_image(images[0]))
+        elif request.purpose == "edit":
+            self.ctx.preview.show_state(request.tag.with_image(images[0]))
+        elif request.purpose == "grid":
+            from models.imaging import image_grid
+
+            self.grid_image = image_grid(images, cols=request.tag)
+            self.panel.show_grid(self.grid_image)
+
+    def on_failed(self, request, message: str) -> None:
+        self.ctx.message_bar.show_error(message)

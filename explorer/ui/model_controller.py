@@ -1,0 +1,194 @@
+"""Opening models: checkpoints by dialog, recent files or drop, the device,
+the latent bank, the hints dialog, and the model's line in the status bar."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QFileDialog, QLabel, QMenu
+
+from explorer.inference.requests import BuildBank, LoadModel
+
+log = logging.getLogger(__name__)
+CHECKPOINT_FILTER = "Checkpoints (*.safetensors *.pt *.pth *.ckpt);;All files (*)"
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+class ModelController(QObject):
+    """Owns LoadModel, SetDevice and BuildBank requests; puts each new bank into the session.
+
+    ``modelOpened(info)`` says a model is loaded (its bank follows);
+    ``bankShown()`` says its bank is in the session.
+    """
+
+    modelOpened = Signal(object)
+    bankShown = Signal()
+
+    def __init__(self, ctx, bank_size: int):
+        super().__init__(ctx.window)
+        self.ctx = ctx
+        self.bank_size = bank_size
+        self.info = None
+        self.device = ""
+        self.hints_dialog = None
+        self._restore_bank = None  # a bank to show instead of building one (opening a session)
+        self._started = time.perf_counter()
+        self.model_label = QLabel()
+        ctx.window.statusBar().addPermanentWidget(self.model_label)
+        self.device_group = QActionGroup(self)
+        self.device_actions: dict[str, QAction] = {}
+        self.recent_menu = QMenu("Open &recent")
+        self.update_status()
+
+    # -- menus ------------------------------------------------------------------
+    def fill_device_menu(self, menu: QMenu) -> None:
+        import torch
+
+        available = {"auto": True, "cpu": True, "cuda": torch.cuda.is_available(),
+                     "mps": bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())}
+        for name, ok in available.items():
+            act = menu.addAction({"auto": "Automatic (best available)"}.get(name, name.upper()))
+            act.setCheckable(True)
+            act.setEnabled(ok)
+            act.setData(name)
+            if not ok:
+                act.setToolTip(f"{name.upper()} is not available on this machine")
+            self.device_group.addAction(act)
+            self.device_actions[name] = act
+        self.device_actions.get(self.ctx.settings.device(), self.device_actions["auto"]).setChecked(True)
+        self.device_group.triggered.connect(self._on_device_chosen)
+
+    def refresh_recent(self, items: list[str] | None = None) -> None:
+        self.recent_menu.clear()
+        items = self.ctx.settings.recent_files() if items is None else items
+        for path in items:
+            self.recent_menu.addAction(path, lambda p=path: self.open_checkpoint(p))
+        self.recent_menu.setEnabled(bool(items))
+
+    # -- actions ------------------------------------------------------------------
+    def choose_checkpoint(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.ctx.window, "Open checkpoint", self.ctx.settings.last_folder(),
+                                              CHECKPOINT_FILTER)
+        if path:
+            self.ctx.settings.set_last_folder(str(Path(path).parent))
+            self.open_checkpoint(path)
+
+    def open_checkpoint(self, path: str, bank=None) -> LoadModel:
+        """Ask the worker to load ``path``; the current model stays until it succeeds.
+
+        With ``bank`` (a saved session's), that bank is shown instead of a new one.
+        """
+        self.ctx.message_bar.hide()
+        self._restore_bank = bank
+        checked = self.device_group.checkedAction()
+        req = self.ctx.client.load(str(path), checked.data() if checked else "auto", owner=self)
+        self.ctx.jobs.begin(req, f"Opening {Path(path).name}…")
+        return req
+
+    def rebuild_bank(self) -> None:
+        if self.info is not None:
+            self._build_bank()
+
+    def _build_bank(self) -> None:
+        req = self.ctx.client.build_bank(self.bank_size, owner=self)
+        self.ctx.jobs.begin(req, f"Building the latent bank ({self.bank_size:,} codes)…",
+                            lambda: self.ctx.client.cancel(req))
+        self.ctx.scatter.set_placeholder(f"Building the latent bank of {self.info.name}: "
+                                         f"{self.bank_size:,} codes…\nThe progress is in the status bar.")
+
+    def _on_device_chosen(self, action: QAction) -> None:
+        device = action.data()
+        self.ctx.settings.set_device(device)
+        if self.info is not None:
+            self.ctx.client.set_device(device, owner=self)
+
+    # -- responses ------------------------------------------------------------------
+    def on_response(self, request, payload) -> None:
+        if isinstance(request, LoadModel):
+            self.ctx.jobs.end(request)
+            self._loaded(payload, request)
+        elif isinstance(request, BuildBank):
+            self.ctx.jobs.end(request)
+            self._show_bank(payload)
+        else:  # SetDevice
+            self.device = payload["device"]
+            self.update_status()
+
+    def _loaded(self, payload: dict, request: LoadModel) -> None:
+        self.info, self.device = payload["info"], payload["device"]
+        log.info("opened %s (%s) on %s, %.2f s after start", request.path, self.info.family, self.device,
+                 time.perf_counter() - self._started)
+        self.ctx.session.clear()
+        self.ctx.preview.clear()
+        self.refresh_recent(self.ctx.settings.add_recent(request.path))
+        self.ctx.settings.set_last_model(request.path)
+        self.ctx.window.setWindowTitle(f"Latent Explorer — {self.info.name}")
+        self.update_status()
+        self.modelOpened.emit(self.info)
+        bank, self._restore_bank = self._restore_bank, None
+        if bank is not None:
+            self._show_bank(bank)
+        else:
+            self._build_bank()
+
+    def _show_bank(self, bank) -> None:
+        log.info("latent bank ready: %d codes (%s), %.2f s after start", len(bank), bank.source,
+                 time.perf_counter() - self._started)
+        self.ctx.scatter.set_placeholder("")
+        self.ctx.session.set_bank(bank, self.info.path if self.info else "")
+        self.bankShown.emit()
+        self.update_status()
+
+    def on_progress(self, request, done: int, total: int) -> None:
+        what = "Building the latent bank" if isinstance(request, BuildBank) else "Opening"
+        self.ctx.jobs.progress(request, done, total, f"{what}… {done:,} of {total:,}")
+
+    def on_failed(self, request, message: str) -> None:
+        self.ctx.jobs.end(request)
+        if isinstance(request, LoadModel):
+            self._restore_bank = None
+            kept = f" — still showing {self.info.name}" if self.info else ""
+            self.ctx.message_bar.show_error(f"Could not open {request.path}: {message}{kept}")
+        else:
+            self.ctx.message_bar.show_error(message)
+        if self.ctx.session.bank is None:
+            self.ctx.scatter.set_placeholder("No latent bank — File ▸ Open a checkpoint, or drop one on the window")
+        self.update_status()
+
+    def on_cancelled(self, request) -> None:
+        self.ctx.jobs.end(request, "Cancelled")
+        if self.ctx.session.bank is None:
+            self.ctx.scatter.set_placeholder("The bank was not built — Model ▸ Rebuild latent bank")
+
+    def on_hints_needed(self, request, missing: list) -> None:
+        """Ask for what the file could not say, then try again with the answers."""
+        from explorer.ui.hints_dialog import HintsDialog
+
+        dialog = HintsDialog(request.path, missing, self.ctx.window)
+        dialog.accepted.connect(self._retry_with_hints)
+        self._hints_request = request
+        self.hints_dialog = dialog
+        dialog.open()
+
+    def _retry_with_hints(self) -> None:
+        request = self._hints_request
+        self.ctx.message_bar.hide()
+        req = self.ctx.client.load(request.path, request.device, self.hints_dialog.hints(), owner=self)
+        self.ctx.jobs.begin(req, f"Opening {Path(request.path).name}…")
+
+    def update_status(self) -> None:
+        if self.info is None:
+            self.model_label.setText("No model — File ▸ Open, or drop a checkpoint here")
+            return
+        i = self.info
+        shape = "×".join(str(s) for s in i.latent_shape)
+        self.model_label.setText(f"{i.name} · {i.family} · latent {shape} · {i.image_size}px · device {self.device}")
+        detected = i.provenance.get("detected", "")
+        tip = [i.path, f"samples from: {i.prior}"] + ([f"detected: {detected}"] if detected else [])
+        self.model_label.setToolTip("\n".join(tip))
+        if detected and not self.ctx.jobs.busy():
+            self.ctx.window.statusBar().showMessage(f"Opened {Path(i.path).name}: {detected}", 8000)

@@ -1,0 +1,272 @@
+"""Sessions: save, save as, open, recent sessions, autosave and recovery after
+a crash, the last session reopened at start, and undo/redo."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+
+from explorer.core.session_file import SUFFIX, SessionFileError, file_sha256, load_session, save_session
+from explorer.core.session_io import apply_document, document_from_session
+
+log = logging.getLogger(__name__)
+AUTOSAVE_MS = 60_000
+SESSION_FILTER = f"Latent Explorer sessions (*{SUFFIX});;All files (*)"
+
+
+def state_dir() -> Path:
+    """Autosaves and the last session: ``$LATENT_EXPLORER_STATE_DIR`` or the user's state folder."""
+    env = os.environ.get("LATENT_EXPLORER_STATE_DIR")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "latent-explorer"
+
+
+class SessionController(QObject):
+    """Owns the session's file: where it lives, whether it is saved, its autosave."""
+
+    def __init__(self, ctx, models):
+        super().__init__(ctx.window)
+        self.ctx, self.models = ctx, models
+        self.path: Path | None = None
+        self._pending = None  # a document waiting for its model to open
+        self._saved_revision = ctx.session.revision
+        self._autosaved_revision = ctx.session.revision
+        self.dialog: QMessageBox | None = None  # the open question (recovery, missing model), for tests
+        self.recent_menu = QMenu("Open recent session")
+        history = ctx.session.history
+        self.undo_action = QAction("&Undo", self, shortcut=QKeySequence.StandardKey.Undo, triggered=self.undo)
+        self.redo_action = QAction("&Redo", self, shortcut=QKeySequence("Ctrl+Shift+Z"), triggered=self.redo)
+        history.changed.connect(self._on_history)
+        models.bankShown.connect(self._on_bank_shown)
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(AUTOSAVE_MS)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start()
+        self._on_history()
+        self.refresh_recent()
+
+    # -- files -------------------------------------------------------------------------
+    @property
+    def autosave_path(self) -> Path:
+        return state_dir() / f"autosave{SUFFIX}"
+
+    @property
+    def last_path(self) -> Path:
+        return state_dir() / f"last{SUFFIX}"
+
+    def is_dirty(self) -> bool:
+        return self.ctx.session.bank is not None and self.ctx.session.revision != self._saved_revision
+
+    def document(self):
+        s = self.ctx.session
+        try:
+            sha = file_sha256(s.model_path) if s.model_path else ""
+        except OSError:
+            sha = ""
+        return document_from_session(s, sha, self.ctx.scatter.view_range())
+
+    def save(self) -> bool:
+        return self.save_as(self.path) if self.path else self.save_as()
+
+    def save_as(self, path: str | Path | None = None) -> bool:
+        """Write the session (atomically) to ``path``, or ask where."""
+        if self.ctx.session.bank is None:
+            self.ctx.message_bar.show_error("Nothing to save yet: open a model first")
+            return False
+        if path is None:
+            start = str(Path(self.ctx.settings.last_folder()) / f"{self.models.info.name}{SUFFIX}")
+            chosen, _ = QFileDialog.getSaveFileName(self.ctx.window, "Save session", start, SESSION_FILTER)
+            if not chosen:
+                return False
+            path = chosen if chosen.endswith(SUFFIX) else chosen + SUFFIX
+        path = Path(path)
+        try:
+            save_session(path, self.document())
+        except (OSError, SessionFileError, ValueError) as exc:
+            self.ctx.message_bar.show_error(f"Could not save the session to {path}: {getattr(exc, 'strerror', None) or exc}")
+            return False
+        self.path = path
+        self._saved_revision = self.ctx.session.revision
+        self.ctx.session.history.mark_clean()
+        self.ctx.settings.set_last_folder(str(path.parent))
+        self.refresh_recent(self.ctx.settings.add_recent_session(str(path)))
+        self._title()
+        self.ctx.window.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def choose_session(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.ctx.window, "Open session", self.ctx.settings.last_folder(),
+                                              SESSION_FILTER)
+        if path:
+            self.open_session(path)
+
+    def open_session(self, path: str | Path, model_path: str | None = None, *, check: bool = True,
+                     remember: bool = True) -> bool:
+        """Read ``path`` and reopen its model with everything as it was saved.
+
+        A bad file leaves the current session as it was. A model that is missing
+        or has changed is named, with an offer to locate it (``model_path``).
+        """
+        path = Path(path)
+        try:
+            doc = load_session(path)
+        except SessionFileError as exc:
+            self.ctx.message_bar.show_error(f"Could not open the session: {exc}")
+            return False
+        model = Path(model_path or doc.model_path)
+        if check:
+            problem = self._model_problem(model, doc.model_sha256)
+            if problem:
+                self._offer_locate(path, model, problem, remember)
+                return False
+        doc.model_path = str(model)
+        self._pending = (doc, path if remember else None)
+        self.models.open_checkpoint(str(model), bank=doc.bank)
+        return True
+
+    @staticmethod
+    def _model_problem(model: Path, sha: str) -> str:
+        if not model.exists():
+            return f"its model {model} is missing"
+        try:
+            if sha and file_sha256(model) != sha:
+                return f"its model {model} has changed since the session was saved (its checksum differs)"
+        except OSError as exc:
+            return f"its model {model} cannot be read ({exc.strerror or exc})"
+        return ""
+
+    def _offer_locate(self, path: Path, model: Path, problem: str, remember: bool) -> None:
+        self.ctx.message_bar.show_error(f"Could not open the session {path}: {problem}")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Model not found",
+                          f"The session {path.name} cannot be opened as saved: {problem}.\n\n"
+                          "Locate the model file, or open the session with the file as it is now.",
+                          parent=self.ctx.window)
+        locate = box.addButton("Locate…", QMessageBox.ButtonRole.AcceptRole)
+        anyway = box.addButton("Open anyway", QMessageBox.ButtonRole.ApplyRole) if model.exists() else None
+        box.addButton(QMessageBox.StandardButton.Cancel)
+
+        def answered() -> None:
+            if box.clickedButton() is locate:
+                chosen, _ = QFileDialog.getOpenFileName(self.ctx.window, f"Locate {model.name}",
+                                                        str(model.parent), "Checkpoints (*)")
+                if chosen:
+                    self.open_session(path, chosen, remember=remember)
+            elif anyway is not None and box.clickedButton() is anyway:
+                self.open_session(path, str(model), check=False, remember=remember)
+
+        box.finished.connect(answered)
+        self.dialog = box
+        box.open()
+
+    def _on_bank_shown(self) -> None:
+        if self._pending is None:
+            self.path = None
+        else:
+            (doc, path), self._pending = self._pending, None
+            apply_document(self.ctx.session, doc)
+            if doc.view_range is not None:
+                self.ctx.scatter.set_view_range(*doc.view_range)
+            self.path = path
+            if path is not None:
+                self.refresh_recent(self.ctx.settings.add_recent_session(str(path)))
+        self._saved_revision = self._autosaved_revision = self.ctx.session.revision
+        self._title()
+
+    def refresh_recent(self, items: list[str] | None = None) -> None:
+        self.recent_menu.clear()
+        items = self.ctx.settings.recent_sessions() if items is None else items
+        for item in items:
+            self.recent_menu.addAction(item, lambda p=item: self.open_session(p))
+        self.recent_menu.setEnabled(bool(items))
+
+    # -- autosave, recovery, the last session ------------------------------------------------
+    def autosave(self) -> bool:
+        """Write a changed session to the state folder (not over the user's file)."""
+        s = self.ctx.session
+        if s.bank is None or s.revision == self._autosaved_revision or self._pending is not None:
+            return False
+        try:
+            save_session(self.autosave_path, self.document())
+        except (OSError, SessionFileError, ValueError) as exc:
+            log.warning("autosave failed: %s", exc)
+            return False
+        self._autosaved_revision = s.revision
+        return True
+
+    def offer_recovery(self) -> bool:
+        """After a crash (an autosave left behind): ask whether to restore it. True when asked."""
+        if not self.autosave_path.is_file():
+            return False
+        box = QMessageBox(QMessageBox.Icon.Question, "Restore the last session?",
+                          "Latent Explorer did not close properly last time. Restore the session it saved "
+                          "automatically?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                          self.ctx.window)
+        box.button(QMessageBox.StandardButton.Yes).setText("Restore")
+        box.button(QMessageBox.StandardButton.No).setText("Discard")
+
+        def answered(result: int) -> None:
+            saved = self.autosave_path.with_suffix(".recovered" + SUFFIX)
+            os.replace(self.autosave_path, saved)  # asked once: the next crash will not ask about this one
+            if result == QMessageBox.StandardButton.Yes:
+                self.open_session(saved, check=False, remember=False)
+            else:
+                self.startup_fallback()
+
+        box.finished.connect(answered)
+        self.dialog = box
+        box.open()
+        return True
+
+    def startup_fallback(self) -> None:
+        """A plain start: the last session if there is one, else the last model, else the bundled default."""
+        if self.last_path.is_file() and self.open_session(self.last_path, remember=False):
+            return
+        self.ctx.message_bar.hide()
+        last = self.ctx.settings.last_model()
+        if last and Path(last).exists():
+            self.models.open_checkpoint(last)
+        else:
+            from explorer.app import default_checkpoint
+
+            self.models.open_checkpoint(str(default_checkpoint()))
+
+    def on_close(self) -> None:
+        """A clean quit: keep the session as the last one, drop the crash autosave."""
+        self.autosave_timer.stop()
+        if self.ctx.session.bank is not None and self._pending is None:
+            try:
+                save_session(self.last_path, self.document())
+            except (OSError, SessionFileError, ValueError) as exc:
+                log.warning("could not keep the last session: %s", exc)
+        self.autosave_path.unlink(missing_ok=True)
+
+    # -- undo / redo --------------------------------------------------------------------
+    def undo(self) -> None:
+        label = self.ctx.session.history.undo()
+        if label:
+            self.ctx.window.statusBar().showMessage(f"Undid: {label}", 3000)
+
+    def redo(self) -> None:
+        label = self.ctx.session.history.redo()
+        if label:
+            self.ctx.window.statusBar().showMessage(f"Redid: {label}", 3000)
+
+    def _on_history(self) -> None:
+        h = self.ctx.session.history
+        self.undo_action.setEnabled(h.can_undo())
+        self.redo_action.setEnabled(h.can_redo())
+        self.undo_action.setText(f"&Undo {h.undo_label()}".rstrip())
+        self.redo_action.setText(f"&Redo {h.redo_label()}".rstrip())
+        self._title()
+
+    def _title(self) -> None:
+        info = self.models.info
+        name = self.path.name if self.path else (info.name if info else "")
+        self.ctx.window.setWindowTitle(f"Latent Explorer — {name}" + (" *" if self.is_dirty() else "")
+                                       if name else "Latent Explorer")

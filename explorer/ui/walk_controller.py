@@ -1,0 +1,109 @@
+"""Walks: waypoints (undoable), the interpolated path over the scatter, its
+filmstrip, and the scrub slider with the preview following."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject
+from superqt.utils import qthrottled
+
+from explorer.core.interpolation import path as interpolation_path
+from explorer.core.preview import latent_preview
+from explorer.ui.walk_panel import WalkPanel
+
+PATH_STYLE = dict(symbol="o", size=5, colour=(86, 180, 233), line=True)
+WAYPOINT_STYLE = dict(symbol="s", size=12, colour=None, filled=False)  # None: the plot's foreground
+CURSOR_STYLE = dict(symbol="o", size=14, colour=None, filled=False)  # None: the plot's foreground
+
+
+class WalkController(QObject):
+    """Owns the walk's decode requests (the whole path, then one frame per slider move)."""
+
+    def __init__(self, ctx, panel: WalkPanel):
+        super().__init__(ctx.window)
+        self.ctx, self.panel = ctx, panel
+        self.frames: np.ndarray | None = None
+        self.method = "slerp"
+        s = ctx.session
+        s.events.bank.connect(self._on_bank)
+        s.events.waypoints.connect(self._show_waypoints)
+        panel.addRequested.connect(self.add_waypoint)
+        panel.clearRequested.connect(self.clear_waypoints)
+        panel.walkRequested.connect(self.walk_path)
+        panel.frameChanged.connect(self._on_frame)
+        # Slider scrubbing: at most one decode request per 40 ms (the worker also drops superseded ones).
+        self._throttled_frame = qthrottled(self._decode_frame, timeout=40, parent=self)
+
+    def _on_bank(self) -> None:
+        self.frames = None
+        self.panel.reset()
+        self.panel.setEnabled(self.ctx.session.bank is not None)
+        info = self.ctx.models.info
+        self.panel.set_default_method(info.walk if info else "slerp")
+
+    def add_waypoint(self) -> None:
+        s = self.ctx.session
+        if s.current is None:
+            self.ctx.message_bar.show_error("Select a point (or evaluate an expression) first, then add it as a waypoint")
+            return
+        s.edit(f"Add waypoint {s.current[0]}", lambda: s.waypoints.append(s.current))
+
+    def clear_waypoints(self) -> None:
+        s = self.ctx.session
+        if s.waypoints:
+            s.edit("Clear waypoints", lambda: setattr(s, "waypoints", []))
+
+    def _show_waypoints(self) -> None:
+        s = self.ctx.session
+        self.panel.set_waypoints([label for label, _ in s.waypoints])
+        self.ctx.overlays.set("waypoints", np.stack([z for _, z in s.waypoints]) if s.waypoints else None,
+                              **WAYPOINT_STYLE)
+        if len(s.waypoints) < 2 and self.frames is not None:
+            self.frames = None
+            self.ctx.overlays.set("path", None)
+            self.ctx.overlays.set("cursor", None)
+            self.panel.reset_path()
+
+    def walk_path(self, method: str, steps: int) -> None:
+        """Interpolate through the waypoints, draw the path, decode every frame."""
+        s = self.ctx.session
+        if len(s.waypoints) < 2 or s.bank is None:
+            self.ctx.message_bar.show_error("A walk needs at least two waypoints (Shift+click points to add them)")
+            return
+        info = self.ctx.models.info
+        # A diffusion model's x_T must keep its norm to stay on the prior's shell.
+        keep_norm = info is not None and info.family == "diffusion"
+        frames = interpolation_path(np.stack([z for _, z in s.waypoints]), steps, method, keep_norm)
+        self.frames, self.method = frames.reshape(len(frames), -1), method
+        self.ctx.overlays.set("path", self.frames, **PATH_STYLE)
+        self.panel.start_path(len(frames))
+        self.ctx.client.decode(self.frames, "path", owner=self)
+
+    def _frame_state(self, i: int):
+        n = len(self.frames)
+        return latent_preview(f"Walk frame {i + 1} of {n}", self.frames[i],
+                              (("interpolation", self.method), ("waypoints", str(len(self.ctx.session.waypoints)))))
+
+    def on_response(self, request, images) -> None:
+        if request.purpose == "path":
+            if self.frames is None or len(images) != len(self.frames):
+                return  # a path from before the bank changed
+            self.panel.show_frames(images)
+            i = self.panel.slider.value()
+            self.ctx.session.set_current(f"frame {i + 1}", self.frames[i])
+            self.ctx.preview.show_state(self._frame_state(i).with_image(images[i]))
+        elif self.frames is not None and request.tag < len(self.frames):
+            self.ctx.preview.show_state(self._frame_state(request.tag).with_image(images[0]))
+
+    def on_failed(self, request, message: str) -> None:
+        self.ctx.message_bar.show_error(message)
+
+    def _on_frame(self, i: int) -> None:
+        if self.frames is not None and 0 <= i < len(self.frames):
+            self.ctx.session.set_current(f"frame {i + 1}", self.frames[i])
+            self.ctx.overlays.set("cursor", self.frames[i:i + 1], **CURSOR_STYLE)
+            self._throttled_frame(i)
+
+    def _decode_frame(self, i: int) -> None:
+        if self.frames is not None and i < len(self.frames):
+            self.ctx.client.decode(self.frames[i:i + 1], "slider", tag=i, owner=self)
