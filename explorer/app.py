@@ -172,7 +172,8 @@ def install_excepthook(logfile: Path) -> Callable:
 
 
 def run_gui(target: str | None = None, bank_size: int | None = None, debug: bool = False) -> int:
-    """Open the window on ``target`` (a checkpoint or session file; None: the bundled model).
+    """Open the window on ``target`` (a checkpoint or session file; None: a crashed
+    session's autosave if the user wants it, else the last session, the last model or the bundled one).
 
     ``target`` is passed on to the window as it is. ``debug`` logs at DEBUG
     level and shows tracebacks on the terminal too. Returns the exit status.
@@ -186,11 +187,8 @@ def run_gui(target: str | None = None, bank_size: int | None = None, debug: bool
         from PySide6.QtWidgets import QApplication, QMessageBox
     except ImportError as exc:
         return _fail(f"the Qt library could not be loaded ({exc}); reinstall with 'pip install PySide6'", logfile)
-    if target is None:
-        path = default_checkpoint()
-        if not path.exists():
-            return _fail(f"the bundled default model {path} is missing; reinstall latent-explorer", logfile)
-        target = str(path)
+    if target is None and not default_checkpoint().exists():
+        return _fail(f"the bundled default model {default_checkpoint()} is missing; reinstall latent-explorer", logfile)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Latent Explorer")
     app.setOrganizationName("latent-explorer")

@@ -15,14 +15,14 @@ class Filmstrip(QListWidget):
 
     chosen = Signal(int)
 
-    def __init__(self, side: int = 56, parent=None):
+    def __init__(self, side: int = 56, caption_lines: int = 1, parent=None):
         super().__init__(parent)
         self.side = side
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setFlow(QListView.Flow.LeftToRight)
         self.setWrapping(False)
         self.setIconSize(QSize(side, side))
-        self.setFixedHeight(side + 38)
+        self.setFixedHeight(side + 24 + 16 * caption_lines)
         self.setMovement(QListView.Movement.Static)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.currentRowChanged.connect(self._on_row)
@@ -31,7 +31,7 @@ class Filmstrip(QListWidget):
         self.blockSignals(True)
         self.clear()
         for i, im in enumerate(images):
-            item = QListWidgetItem(QIcon(to_pixmap(im, self.side)), captions[i] if captions else str(i))
+            item = QListWidgetItem(QIcon(to_pixmap(im, self.side)), captions[i] if captions else str(i + 1))
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             self.addItem(item)
         self.blockSignals(False)

@@ -33,6 +33,8 @@ class LayoutBar(QWidget):
         self.count_label = QLabel("")
         self.count_label.setProperty("role", "muted")
         self.count_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        for combo in (self.layout_combo, self.axis_x, self.axis_y, self.colour_combo):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         bar = QHBoxLayout(self)
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(QLabel("Layout:"))

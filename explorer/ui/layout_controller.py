@@ -43,8 +43,9 @@ class LayoutController(QObject):
         x, y, title = s.layout_title()
         self.ctx.scatter.set_axis_labels(x, y)
         mine = len(s.bank.user_files)
-        self.bar.count_label.setText(f"{len(s.bank):,} points · {s.bank.source}"
-                                     + (f" + {mine} of yours" if mine else "") + f" · {title}")
+        text = f"{len(s.bank):,} points · {s.bank.source}" + (f" + {mine} of yours" if mine else "") + f" · {title}"
+        self.bar.count_label.setText(text)
+        self.bar.count_label.setToolTip(text)  # the bar may be too narrow for all of it
 
     def _on_vectors(self) -> None:
         self.bar.set_axis_names(self.ctx.session.vectors.names())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QVBoxLayout, QWidget
 
@@ -89,7 +89,11 @@ class MainWindow(QMainWindow):
             self.sessions.open_session(checkpoint)
         elif checkpoint:
             self.models.open_checkpoint(checkpoint)
-        elif not self.sessions.offer_recovery():
+        else:  # once the window is on screen: a crash's autosave, else the last session, model or default
+            QTimer.singleShot(0, self._start)
+
+    def _start(self) -> None:
+        if not self.sessions.offer_recovery():
             self.sessions.startup_fallback()
 
     # -- construction -----------------------------------------------------------------

@@ -25,7 +25,7 @@ class NeighboursPanel(QWidget):
         self.metric_combo.addItems(["euclidean", "cosine"])
         find = QPushButton("Find neighbours of the current point")
         find.setToolTip("Ctrl+N")
-        self.strip = Filmstrip(64)
+        self.strip = Filmstrip(64, caption_lines=2)
         self.summary = QLabel("")
         self.summary.setProperty("role", "muted")
         self.summary.setWordWrap(True)
