@@ -151,6 +151,8 @@ class ModelController(QObject):
         self.ctx.jobs.end(request)
         if isinstance(request, LoadModel):
             self._restore_bank = None
+            if message.startswith(f"{request.path}: "):  # the reader named the file already: name it once
+                message = message[len(request.path) + 2:]
             kept = f" — still showing {self.info.name}" if self.info else ""
             self.ctx.message_bar.show_error(f"Could not open {request.path}: {message}{kept}")
         else:
