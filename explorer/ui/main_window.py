@@ -19,7 +19,7 @@ from explorer.ui.job_status import JobStatus
 from explorer.ui.layout_bar import LayoutBar
 from explorer.ui.layout_controller import LayoutController
 from explorer.ui.message_bar import MessageBar
-from explorer.ui.model_controller import CHECKPOINT_FILTER, ModelController  # noqa: F401  (re-exported)
+from explorer.ui.model_controller import ModelController
 from explorer.ui.neighbours_controller import NeighboursController
 from explorer.ui.neighbours_panel import NeighboursPanel
 from explorer.ui.overlay_layers import OverlayLayers
