@@ -117,6 +117,8 @@ class MainWindow(QMainWindow):
         self.docks["Walk"].raise_()
         guard_wheel(self.layout_bar, self._wheel_guard)
         self.resizeDocks([self.docks["Preview"]], [500], Qt.Orientation.Horizontal)
+        if self.settings.window_state() is not None:  # the docks as the user left them
+            self.restoreState(self.settings.window_state())
 
     def _dock(self, title: str, widget: QWidget, scroll: bool = True) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -233,5 +235,6 @@ class MainWindow(QMainWindow):
         self.tip.hide_tip()
         self.layouts.cancel_job()
         self.sessions.on_close()
+        self.settings.set_window_state(self.saveState())
         self.client.close()
         super().closeEvent(event)

@@ -33,6 +33,9 @@ class PreviewPanel(QWidget):
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
         layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        # No taller than its image: the space below goes to the panels under the preview.
+        self.setMaximumHeight(PREVIEW_SIDE + 12)
         layout.addWidget(self.image, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.details, 1)
         self.state: PreviewState = EMPTY

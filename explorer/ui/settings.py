@@ -83,3 +83,10 @@ class Settings:
 
     def set_last_folder(self, folder: str) -> None:
         self._set("last_folder", folder)
+
+    def window_state(self):
+        """The docks' arrangement saved at the last quit (QByteArray), or None."""
+        return self._q.value("window_state", None)
+
+    def set_window_state(self, state) -> None:
+        self._set("window_state", state)

@@ -200,11 +200,17 @@ def test_7_each_tabs_main_controls_are_visible_without_scrolling(qtbot, window, 
         qtbot.wait(20)
         for widget in widgets:
             assert widget.isVisible() and widget.visibleRegion().boundingRect().height() == widget.height(), widget
+    define_headline(window)
+    window.arith.evaluate_expression("glasses_man - man + woman")
+    window.arith.analogy_grid("man", "glasses_man", "woman", 5)
+    qtbot.waitUntil(lambda: window.arith.grid_image is not None, timeout=10000)
     window.docks["Arithmetic"].raise_()
-    for page, widget in ((1, window.arithmetic.expr_edit), (3, window.arithmetic.grid_size)):
-        window.arithmetic.sections.setCurrentIndex(page)
+    panel = window.arithmetic
+    for page, widgets in ((1, [panel.expr_edit, panel.result_box]), (3, [panel.grid_size, panel.grid_image])):
+        panel.sections.setCurrentIndex(page)
         qtbot.wait(20)
-        assert widget.visibleRegion().boundingRect().height() == widget.height()
+        for widget in widgets:
+            assert widget.visibleRegion().boundingRect().height() == widget.height(), widget
 
 
 def test_7_while_the_bank_builds_the_plot_says_so_and_walk_is_off(qtbot, config_dir, tiny_checkpoints):

@@ -313,6 +313,40 @@ def test_a_changed_model_is_named_and_can_be_opened_anyway(qtbot, windows, tiny_
     assert [v.name for v in _vectors(w.session)] == ["man"]
 
 
+def test_a_session_whose_model_fails_to_open_is_not_applied_to_the_next_model(qtbot, windows, tiny_checkpoints,
+                                                                             tmp_path):
+    w = windows(tiny_checkpoints["vae"])
+    w.arith.define_vector("man", "query", "male", "mean")
+    path = tmp_path / "s.lesession"
+    assert w.sessions.save_as(path)
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"junk")
+    with qtbot.waitSignal(w.client.failed, timeout=10000):
+        assert w.sessions.open_session(path, model_path=str(junk), check=False)
+    assert str(junk) in w.message_bar.text() and "still showing vae" in w.message_bar.text()
+    w.arith.define_vector("specs", "query", "glasses", "mean")
+    assert w.sessions.autosave()  # the session on screen is still autosaved
+
+    with qtbot.waitSignal(w.client.bankReady, timeout=30000):
+        w.models.open_checkpoint(str(tiny_checkpoints["gan"]))
+    qtbot.wait(50)
+    assert w.models.info.family == "gan" and w.session.bank.source.startswith("prior samples")
+    assert w.session.vectors.names() == [] and w.sessions.path is None
+
+
+def test_a_model_whose_latent_does_not_fit_the_session_is_refused_by_name(qtbot, windows, tiny_checkpoints,
+                                                                          tmp_path):
+    path, model, _ = _session_on_a_copy(windows, tiny_checkpoints, tmp_path)
+    shutil.copy(tiny_checkpoints["ddpm"], model)  # latent 3×16×16, the session's codes are 8-d
+    w = windows(tiny_checkpoints["vae"])
+    assert w.sessions.open_session(path, check=False)  # "Open anyway"
+    qtbot.waitUntil(lambda: w.models.info.family == "diffusion" and w.session.bank is not None
+                    and w.session.bank.latents.shape[1] == 3 * 16 * 16, timeout=60000)
+    text = w.message_bar.text()
+    assert str(path) in text and "do not fit" in text and "3×16×16" in text, text
+    assert w.sessions.path is None and w.session.vectors.names() == []
+
+
 # ----------------------------------------------------------------------------- saving
 
 def test_an_interrupted_save_keeps_the_old_file(qtbot, windows, tiny_checkpoints, tmp_path, monkeypatch):
