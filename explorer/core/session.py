@@ -99,9 +99,17 @@ class ExplorerSession:
         """Append a user's encoded images to the bank, placed in the current layout; returns their indices."""
         if self.bank is None:
             raise RuntimeError("no bank to add to")
-        n0 = len(self.bank)
-        self.bank = self.bank.extended(latents, thumbnails, files, errors, attributes, labels)
-        self.points = np.vstack([self.points, self.place(self.bank.latents[n0:])]).astype(np.float32)
+        n0, old = len(self.bank), self.bank
+        self.bank = old.extended(latents, thumbnails, files, errors, attributes, labels)
+        new = self.bank.latents[n0:]
+        self.points = np.vstack([self.points, self.place(new)]).astype(np.float32)
+        # Computed t-SNE/UMAP layouts stay usable (undo, switching back): the new codes are
+        # placed among their neighbours, as the shown layout just did. Older banks' entries go.
+        self.layout_cache = {
+            (m, id(self.bank)): np.vstack([c, NeighbourPlacement(old.latents, c).transform(new)]).astype(np.float32)
+            for (m, key), c in self.layout_cache.items() if key == id(old)}
+        if self.layout_method in EMBEDDINGS:
+            self.layout_cache[(self.layout_method, id(self.bank))] = self.points
         if self.selection is not None:
             self.selection = np.concatenate([self.selection, np.zeros(len(self.bank) - n0, bool)])
         self.events.layout.emit()
@@ -223,7 +231,10 @@ class ExplorerSession:
             self.selection = snap.selection
             self.events.selection.emit()
         if now.layout != snap.layout:
-            self.apply_layout(*snap.layout)
+            try:
+                self.apply_layout(*snap.layout)
+            except (KeyError, ValueError):  # a layout that can no longer be rebuilt (its vectors are gone)
+                self.use_pca()
         if now.colour_field != snap.colour_field:
             self.set_colour_field(snap.colour_field)
 

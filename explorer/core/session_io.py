@@ -23,11 +23,19 @@ def document_from_session(session: ExplorerSession, model_sha256: str,
     return SessionDocument(
         model_path=session.model_path, model_sha256=model_sha256, bank=session.bank,
         layout_method=session.layout_kind(), layout_axes=session.layout_axes, points=session.points,
-        embeddings=session.embeddings(), colour_field=session.colour_field,
+        embeddings=_embeddings_of_this_bank(session), colour_field=session.colour_field,
         vectors=[session.vectors[n] for n in session.vectors.names()], waypoints=list(session.waypoints),
         current=current, selected=session.selected, selection=session.selection, view_range=view_range,
         sections=dict(sections or {}), arrays=dict(arrays or {}),
     )
+
+
+def _embeddings_of_this_bank(session: ExplorerSession) -> dict[str, np.ndarray]:
+    # The layout cache is keyed by id(bank): once an older bank (say, the one before
+    # images were encoded into it) is freed, a newer one may reuse its id, and its
+    # stale coordinates would make the whole session unsaveable.
+    n = len(session.bank)
+    return {m: c for m, c in session.embeddings().items() if np.shape(c) == (n, 2)}
 
 
 def apply_document(session: ExplorerSession, doc: SessionDocument) -> None:

@@ -22,11 +22,13 @@ class ModelController(QObject):
     """Owns LoadModel, SetDevice and BuildBank requests; puts each new bank into the session.
 
     ``modelOpened(info)`` says a model is loaded (its bank follows);
-    ``bankShown()`` says its bank is in the session.
+    ``bankShown()`` says its bank is in the session; ``openEnded(reason)`` says
+    an open failed, was cancelled, or could not use the bank it was given.
     """
 
     modelOpened = Signal(object)
     bankShown = Signal()
+    openEnded = Signal(str)
 
     def __init__(self, ctx, bank_size: int):
         super().__init__(ctx.window)
@@ -120,16 +122,22 @@ class ModelController(QObject):
 
     def _loaded(self, payload: dict, request: LoadModel) -> None:
         self.info, self.device = payload["info"], payload["device"]
-        log.info("opened %s (%s) on %s, %.2f s after start", request.path, self.info.family, self.device,
+        path = payload.get("path", request.path)  # the file the worker opened (a bundled name resolved)
+        log.info("opened %s (%s) on %s, %.2f s after start", path, self.info.family, self.device,
                  time.perf_counter() - self._started)
         self.ctx.session.clear()
         self.ctx.preview.clear()
-        self.refresh_recent(self.ctx.settings.add_recent(request.path))
-        self.ctx.settings.set_last_model(request.path)
+        self.refresh_recent(self.ctx.settings.add_recent(path))
+        self.ctx.settings.set_last_model(path)
         self.ctx.window.setWindowTitle(f"Latent Explorer — {self.info.name}")
         self.update_status()
         self.modelOpened.emit(self.info)
         bank, self._restore_bank = self._restore_bank, None
+        if bank is not None and tuple(bank.latent_shape) != tuple(self.info.latent_shape):
+            have, need = ("×".join(map(str, shape)) for shape in (bank.latent_shape, self.info.latent_shape))
+            self.openEnded.emit(f"its latent codes ({have}) do not fit {self.info.name} (latent {need}); "
+                                "showing a new latent bank of that model instead")
+            bank = None
         if bank is not None:
             self._show_bank(bank)
         else:
@@ -151,6 +159,7 @@ class ModelController(QObject):
         self.ctx.jobs.end(request)
         if isinstance(request, LoadModel):
             self._restore_bank = None
+            self.openEnded.emit(message)
             if message.startswith(f"{request.path}: "):  # the reader named the file already: name it once
                 message = message[len(request.path) + 2:]
             kept = f" — still showing {self.info.name}" if self.info else ""
@@ -163,6 +172,9 @@ class ModelController(QObject):
 
     def on_cancelled(self, request) -> None:
         self.ctx.jobs.end(request, "Cancelled")
+        if isinstance(request, LoadModel):
+            self._restore_bank = None
+            self.openEnded.emit("cancelled")
         if self.ctx.session.bank is None:
             self.ctx.scatter.set_placeholder("The bank was not built — Model ▸ Rebuild latent bank")
 

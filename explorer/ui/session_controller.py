@@ -44,6 +44,9 @@ class SessionController(QObject):
         self.redo_action = QAction("&Redo", self, shortcut=QKeySequence("Ctrl+Shift+Z"), triggered=self.redo)
         history.changed.connect(self._on_history)
         models.bankShown.connect(self._on_bank_shown)
+        # A session's model that fails to open, is cancelled or does not fit leaves nothing to
+        # restore: forget the document, or the next model opened would get it.
+        models.openEnded.connect(self._on_open_ended)
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave)
@@ -164,11 +167,20 @@ class SessionController(QObject):
         self.dialog = box
         box.open()
 
+    def _on_open_ended(self, reason: str) -> None:
+        if self._pending is not None and "do not fit" in reason:
+            doc, path = self._pending
+            self.ctx.message_bar.show_error(f"Could not open the session{f' {path}' if path else ''}: {reason}")
+        self._pending = None
+
     def _on_bank_shown(self) -> None:
-        if self._pending is None:
+        pending, self._pending = self._pending, None
+        if pending is not None and self.ctx.session.bank is not pending[0].bank:
+            pending = None  # another model or bank was opened meanwhile: the document is not for it
+        if pending is None:
             self.path = None
         else:
-            (doc, path), self._pending = self._pending, None
+            doc, path = pending
             apply_document(self.ctx.session, doc)
             if doc.view_range is not None:
                 self.ctx.scatter.set_view_range(*doc.view_range)
@@ -225,9 +237,16 @@ class SessionController(QObject):
 
     def startup_fallback(self) -> None:
         """A plain start: the last session if there is one, else the last model, else the bundled default."""
-        if self.last_path.is_file() and self.open_session(self.last_path, remember=False):
-            return
-        self.ctx.message_bar.hide()
+        if self.last_path.is_file():
+            try:
+                doc = load_session(self.last_path)
+                problem = self._model_problem(Path(doc.model_path), doc.model_sha256)
+            except SessionFileError as exc:
+                problem = str(exc)
+            if not problem:
+                self.open_session(self.last_path, check=False, remember=False)
+                return
+            self.ctx.message_bar.show_error(f"The last session was not reopened: {problem}")
         last = self.ctx.settings.last_model()
         if last and Path(last).exists():
             self.models.open_checkpoint(last)

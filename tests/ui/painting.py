@@ -49,7 +49,7 @@ class Painter:
     def check(self, what: str, before: int) -> None:
         new = self.exceptions[before:]
         if new:
-            raise PaintError(f"painting {what} raised inside Qt:\n{describe(new)}")
+            raise PaintError(f"Python error(s) inside Qt while showing and painting {what}:\n{describe(new)}")
 
     def paint(self, widget: QWidget, what: str, *, show: bool = True):
         """Show ``widget`` (unless told not to), let Qt paint it, then ``grab()`` it.

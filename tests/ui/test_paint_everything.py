@@ -36,8 +36,8 @@ def _open(qtbot, checkpoint: str, bank_size: int) -> MainWindow:
     w = MainWindow(checkpoint, bank_size=bank_size, threads=1)
     qtbot.addWidget(w)  # closed at teardown even when the test fails half-way
     w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
+    with qtbot.waitExposed(w):
+        w.show()
     qtbot.waitUntil(lambda: w.session.bank is not None, timeout=60000)
     return w
 
@@ -63,7 +63,8 @@ def _wait_bank(qtbot, w: MainWindow, trigger) -> None:
 
 
 def _paint_panels(qtbot, w: MainWindow, p: Painter, model: str) -> None:
-    p.paint(w, "the window", show=False)
+    whole = p.paint(w, "the window", show=False)
+    assert (whole.width(), whole.height()) == (1280, 800)
     for title in w.docks:
         p.paint_dock(w, title)
     sections = w.arithmetic.sections
@@ -253,12 +254,6 @@ def test_the_painter_catches_a_shadowed_qt_virtual(qtbot, config_dir, tiny_check
     w.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "explorer/ui/model_controller.py:127-128 (ModelController._loaded) records request.path, the name as given "
-    "('toyfaces_vae'), which Settings resolves against the working folder ('/cwd/toyfaces_vae', no such file), "
-    "instead of the file the worker opened (payload['path'], resources/toyfaces_vae.safetensors). File > Open "
-    "recent then lists a path that does not exist, and startup_fallback skips the last model because "
-    "Path(last).exists() is False."))
 def test_a_bundled_model_opened_by_name_is_remembered_by_its_file(qtbot, config_dir):
     from models.loading import RESOURCES
 

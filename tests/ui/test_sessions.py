@@ -151,6 +151,9 @@ def test_attribute_axes_layout_round_trips(qtbot, windows, tiny_checkpoints, tmp
     w.layout_bar.axis_y.setCurrentText("man")
     w.layouts.set_layout(AXES)
     assert s.layout_axes == ("smile", "man") and s.layout_kind() == AXES
+    w.layout_bar.colour_combo.setCurrentText("(none)")
+    assert s.colour_field == ""
+    s.layout_cache[("UMAP", id(s.bank))] = np.zeros((3, 2), np.float32)  # stale: of an older bank with this id
     points = s.points.copy()
     path = tmp_path / "axes.lesession"
     assert w.sessions.save_as(path)
@@ -164,6 +167,8 @@ def test_attribute_axes_layout_round_trips(qtbot, windows, tiny_checkpoints, tmp
     bar = w2.layout_bar
     assert bar.layout_combo.currentText() == AXES and bar.axis_x.isVisibleTo(w2)
     assert (bar.axis_x.currentText(), bar.axis_y.currentText()) == ("smile", "man")
+    assert r.colour_field == "" and bar.colour_combo.currentText() == "(none)"
+    assert r.cached_embedding("UMAP") is None
     assert w2.layouts.projection_job is None and not w2.sessions.is_dirty()
 
 
