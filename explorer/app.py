@@ -193,6 +193,12 @@ def run_gui(target: str | None = None, bank_size: int | None = None, debug: bool
     app.setApplicationName("Latent Explorer")
     app.setOrganizationName("latent-explorer")
     install_excepthook(logfile)
+    # Python's cyclic garbage collector runs in whichever thread allocates; if that is the
+    # inference worker and the garbage holds Qt widgets, Qt crashes. Collect on a GUI-thread
+    # timer instead (pyqtgraph's GarbageCollector disables the automatic collector).
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=1.0)  # noqa: F841  (kept alive while the window runs)
     try:
         from explorer.ui.main_window import MainWindow
 

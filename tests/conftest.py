@@ -20,6 +20,19 @@ def _few_threads():
     torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True)
+def _collect_garbage_in_the_main_thread():
+    """As the app does (``run_gui``): no automatic cyclic GC, which could run in the
+    inference worker's thread and destroy a closed window's Qt objects there (a
+    segfault); collect between tests, in the main thread, instead."""
+    import gc
+
+    gc.disable()
+    yield
+    gc.collect()
+    gc.enable()
+
+
 @pytest.fixture
 def tiny_checkpoints(tmp_path_factory):
     """Random-weight native checkpoints of every family (16×16 toyfaces)."""
