@@ -7,6 +7,7 @@ import logging
 import os
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
@@ -184,11 +185,28 @@ class SessionController(QObject):
             apply_document(self.ctx.session, doc)
             if doc.view_range is not None:
                 self.ctx.scatter.set_view_range(*doc.view_range)
+            self._decode_current()
             self.path = path
             if path is not None:
                 self.refresh_recent(self.ctx.settings.add_recent_session(str(path)))
         self._saved_revision = self._autosaved_revision = self.ctx.session.revision
         self._title()
+
+    def _decode_current(self) -> None:
+        """The restored current point goes back into the preview, image and words together."""
+        from explorer.core.preview import latent_preview, point_preview
+
+        s = self.ctx.session
+        if s.current is None:
+            return
+        label, z = s.current
+        state = point_preview(s.bank, s.selected) if s.selected is not None else latent_preview(label, z)
+        self.ctx.preview.show_state(state)
+        self.ctx.client.decode(np.asarray(z).reshape(s.bank.latent_shape)[None], "click", tag=state, owner=self)
+
+    def on_response(self, request, images) -> None:
+        if self.ctx.preview.state is request.tag:  # nothing else was shown meanwhile
+            self.ctx.preview.show_state(request.tag.with_image(images[0]))
 
     def refresh_recent(self, items: list[str] | None = None) -> None:
         self.recent_menu.clear()

@@ -131,6 +131,10 @@ def test_a_saved_session_reopens_bit_exactly(qtbot, windows, tiny_checkpoints, t
     _assert_same_arrays(r.selection, saved["selection"])
     assert r.colour_field == "smiling" and w2.layout_bar.colour_combo.currentText() == "smiling"
     assert r.selected == saved["selected"] == 17 and r.current[0] == "#17"
+    # The preview shows the restored point again: its image and its words.
+    qtbot.waitUntil(lambda: w2.preview.shown_image is not None, timeout=10000)
+    assert w2.preview.state.title == "Point #17"
+    assert w2.preview.shown_image.shape == w2.session.bank.thumbnails[17].shape
     assert w2.layout_bar.layout_combo.currentText() == "t-SNE"
     assert w2.walk.waypoints.count() == 2 and w2.arithmetic.vector_list.count() == 2
     assert w2.layouts.projection_job is None
