@@ -17,7 +17,6 @@ import traceback
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-DEFAULT_CHECKPOINT = "toyfaces_vae.safetensors"
 USAGE = ("usage: latent-explorer [--debug] [CHECKPOINT | SESSION_FILE]  (open the window)\n"
          "       latent-explorer [--debug] COMMAND ...            (see latent-explorer --help)")
 log = logging.getLogger("latent_explorer")
@@ -90,10 +89,11 @@ def _fail(message: str, logfile: Path) -> int:
 
 
 def default_checkpoint() -> Path:
-    """The bundled model the window opens when it is given nothing."""
+    """The bundled model the window opens when it is given nothing (and has no last session or model)."""
+    from explorer.ui.model_controller import DEFAULT_MODEL
     from models.loading import RESOURCES
 
-    return RESOURCES / DEFAULT_CHECKPOINT
+    return RESOURCES / f"{DEFAULT_MODEL}.safetensors"
 
 
 def has_display() -> bool:

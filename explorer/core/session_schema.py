@@ -20,7 +20,7 @@ from explorer.core.latent_bank import LatentBank
 from explorer.core.vector_library import NamedVector
 
 if TYPE_CHECKING:
-    from explorer.core.session_file import SessionDocument
+    from explorer.core.session_document import SessionDocument
 
 SESSION_VERSION = 1
 FORMAT = "latent-explorer-session"

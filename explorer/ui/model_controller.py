@@ -16,6 +16,7 @@ from explorer.inference.requests import BuildBank, LoadModel
 log = logging.getLogger(__name__)
 CHECKPOINT_FILTER = "Checkpoints (*.safetensors *.pt *.pth *.ckpt);;All files (*)"
 DEVICES = ("auto", "cpu", "cuda", "mps")
+DEFAULT_MODEL = "toyfaces_vae"  # bundled; the loader finds a bundled model by its name
 
 
 class ModelController(QObject):

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from explorer.core.session_file import SUFFIX, SessionFileError, file_sha256, load_session, save_session
 from explorer.core.session_io import apply_document, document_from_session
+from explorer.ui.model_controller import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 AUTOSAVE_MS = 60_000
@@ -269,9 +270,7 @@ class SessionController(QObject):
         if last and Path(last).exists():
             self.models.open_checkpoint(last)
         else:
-            from explorer.app import default_checkpoint
-
-            self.models.open_checkpoint(str(default_checkpoint()))
+            self.models.open_checkpoint(DEFAULT_MODEL)
 
     def on_close(self) -> None:
         """A clean quit: keep the session as the last one, drop the crash autosave."""
