@@ -146,6 +146,7 @@ class ArithmeticPanel(QWidget):
             cell.setProperty("current", i == 4)  # the result itself: a highlighted border
             self.result_grid.addWidget(cell, i // 3, i % 3)
             self.result_cells.append(cell)
+        self.result_box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # a compact 3×3 block
         self.result_box.hide()
         expr_box = QWidget()
         ev = QVBoxLayout(expr_box)
@@ -245,6 +246,7 @@ class ArithmeticPanel(QWidget):
         self.set_vectors([])
         self.define_error.setText("")
         self.expr_error.setText("")
+        self.result_box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # a compact 3×3 block
         self.result_box.hide()
         self.result_hint.show()
         self.grid_image.clear()
