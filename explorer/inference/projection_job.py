@@ -37,6 +37,7 @@ class ProjectionJob(QObject):
     def __init__(self, method: str, latents: np.ndarray, seed: int = 0, parent: QObject | None = None):
         super().__init__(parent)
         self.method = method
+        self.latents = latents  # what it lays out (the layout cache's key)
         ctx = mp.get_context("spawn")
         self._queue = ctx.Queue()
         self._process = ctx.Process(target=_run, args=(method, np.asarray(latents, np.float32), seed, self._queue),

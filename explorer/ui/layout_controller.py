@@ -73,7 +73,13 @@ class LayoutController(QObject):
         elif method == "PCA" or s.cached_embedding(method) is not None:
             s.edit(f"Layout {method}", lambda: s.apply_layout(method))
         else:
-            self._start_job(method)
+            from explorer.inference import layout_cache
+
+            coords = layout_cache.load(s.bank.latents, method)  # computed in an earlier run
+            if coords is None:
+                self._start_job(method)
+            else:
+                s.edit(f"Layout {method}", lambda: s.use_embedding(method, coords))
 
     def _apply_axes(self, x: str, y: str) -> None:
         s = self.ctx.session
@@ -107,6 +113,9 @@ class LayoutController(QObject):
         job, s = self.sender(), self.ctx.session
         self.ctx.jobs.end(job)
         if s.bank is not None and len(coords) == len(s.bank):
+            from explorer.inference import layout_cache
+
+            layout_cache.save(job.latents, job.method, coords)
             s.edit(f"Layout {job.method}", lambda: s.use_embedding(job.method, coords))
 
     def _on_job_failed(self, message: str) -> None:

@@ -140,7 +140,8 @@ def test_neighbours_are_highlighted_and_listed(qtbot, window):
     assert window.session.selected == idx[2]
 
 
-def test_tsne_runs_in_the_background_is_cached_and_places_new_points(qtbot, window):
+def test_tsne_runs_in_the_background_is_cached_and_places_new_points(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENT_EXPLORER_CACHE_DIR", str(tmp_path))  # no layout from an earlier test's run
     window.arith.define_vector("man", "query", "male & !glasses", "mean")
     window.arith.evaluate_expression("man")
     pca_points = window.session.points.copy()
@@ -156,9 +157,16 @@ def test_tsne_runs_in_the_background_is_cached_and_places_new_points(qtbot, wind
     assert np.allclose(window.session.points, pca_points)
     window.layout_bar.layout_combo.setCurrentText("t-SNE")  # from the cache: no background job this time
     assert window.session.layout_method == "t-SNE" and np.array_equal(window.session.points, pts)
+    # A restart (a new session of the same bank) finds it on disk: no recomputation either.
+    window.session.layout_cache.clear()
+    window.layout_bar.layout_combo.setCurrentText("PCA")
+    window.layout_bar.layout_combo.setCurrentText("t-SNE")
+    assert window.layouts.projection_job is None or not window.layouts.projection_job.is_running()
+    assert window.session.layout_method == "t-SNE" and np.array_equal(window.session.points, pts)
 
 
-def test_a_background_layout_can_be_cancelled(qtbot, window):
+def test_a_background_layout_can_be_cancelled(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENT_EXPLORER_CACHE_DIR", str(tmp_path))  # no layout from an earlier test's run
     window.layout_bar.layout_combo.setCurrentText("t-SNE")
     with qtbot.waitSignal(window.layouts.projection_job.cancelled, timeout=10000):
         window.jobs.cancel_button.click()
