@@ -104,10 +104,19 @@ def has_display() -> bool:
 
 
 def show_error_dialog(title: str, text: str) -> None:
-    """A modal message box; called from the event loop, never from inside a failing call."""
+    """A message box, opened without a modal event loop of its own: nothing waits on
+    the user's OK, so nothing can resume inside a half-finished paint or slot."""
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QMessageBox
 
-    QMessageBox.critical(None, title, text)
+    box = QMessageBox(QMessageBox.Icon.Critical, title, text)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    _open_dialogs.add(box)  # a top-level box with no parent lives as long as Python holds it
+    box.finished.connect(lambda _result: _open_dialogs.discard(box))
+    box.open()
+
+
+_open_dialogs: set = set()
 
 
 def _error_key(kind: type, tb) -> tuple:
@@ -156,8 +165,10 @@ def install_excepthook(logfile: Path) -> Callable:
     def excepthook(kind, value, tb):
         try:
             text = "".join(traceback.format_exception(kind, value, tb))
-            log.error("unhandled %s: %s\n%s", kind.__name__, value, text)
             key = _error_key(kind, tb)
+            # Every occurrence goes to the log; the terminal hears of each distinct error once.
+            log.error("unhandled %s: %s\n%s", kind.__name__, value, text,
+                      extra={} if key not in shown else {"terminal": False})
             if key not in shown:
                 shown.add(key)
                 relay.raised.emit("Latent Explorer — unexpected error",
