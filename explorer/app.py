@@ -66,7 +66,7 @@ def setup_logging(debug: bool = False) -> Path:
     handlers: list[logging.Handler] = []
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(path, encoding="utf-8"))
+        handlers.append(logging.FileHandler(path, encoding="utf-8", errors="backslashreplace"))  # any file name
         handlers[-1].setFormatter(logging.Formatter(_FILE_FORMAT))
     except OSError:
         path = Path("(no log file: the log folder is not writable)")

@@ -15,75 +15,24 @@ import shlex
 import sys
 from pathlib import Path
 
+# The option types live in explorer.commands.options; the short private names
+# below are what build_parser uses.
+from explorer.commands.options import OneLineParser as _Parser
+from explorer.commands.options import bounded as _bounded
+from explorer.commands.options import decay as _decay
+from explorer.commands.options import device as _device
+from explorer.commands.options import int_list as _int_list
+from explorer.commands.options import name_list as _name_list
+from explorer.commands.options import non_negative_float as _non_negative_float
+from explorer.commands.options import non_negative_int as _non_negative_int
+from explorer.commands.options import positive as _positive
+from explorer.commands.options import range_ as _range
+from explorer.commands.options import seed as _seed
+from explorer.commands.options import shard as _shard
+
 
 class UsageError(Exception):
     """A bad argument value, reported as one line."""
-
-
-def _bounded(kind, allow_zero: bool = False):
-    """An argparse type: a number of ``kind`` that is > 0 (or >= 0)."""
-    def parse(text):
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}")
-        if v < 0 or (v == 0 and not allow_zero):
-            raise argparse.ArgumentTypeError(f"must be {'>= 0' if allow_zero else '> 0'}, got {text}")
-        return v
-    return parse
-
-
-def _positive(kind):
-    return _bounded(kind)
-
-
-_non_negative_int = _bounded(int, allow_zero=True)
-_non_negative_float = _bounded(float, allow_zero=True)
-
-
-def _decay(text):
-    """A moving-average decay: 0 (off) up to, but not including, 1."""
-    v = _non_negative_float(text)
-    if v >= 1:
-        raise argparse.ArgumentTypeError(f"must be below 1 (0.999 averages over about 1,000 steps), got {text}")
-    return v
-
-
-def _shard(text):
-    try:
-        k, n = (int(p) for p in text.split("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected K/N such as 0/4, got {text!r}")
-    if n < 1 or not 0 <= k < n:
-        raise argparse.ArgumentTypeError(f"need 0 <= K < N, got {text}")
-    return k, n
-
-
-def _int_list(text):
-    try:
-        values = [int(v) for v in text.replace("x", ",").replace("×", ",").split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected sizes such as 16 or 4,8,8, got {text!r}")
-    if not values or min(values) <= 0:
-        raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
-    return values
-
-
-def _name_list(text):
-    names = [v.strip() for v in text.split(",") if v.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError(f"expected names such as male,glasses, got {text!r}")
-    return names
-
-
-def _range(text):
-    try:
-        lo, hi = (float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected LOW,HIGH such as -1,1 or 0,1, got {text!r}")
-    if not lo < hi:
-        raise argparse.ArgumentTypeError(f"LOW must be below HIGH, got {text!r}")
-    return [lo, hi]
 
 
 def _hint_options() -> argparse.ArgumentParser:
@@ -106,7 +55,7 @@ def model_hints(args) -> dict:
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every sub-command (cheap: it imports neither torch nor Qt)."""
     hints = _hint_options()
-    p = argparse.ArgumentParser(prog="latent-explorer", description="Look inside generative models (VAE, GAN, diffusion).",
+    p = _Parser(prog="latent-explorer", description="Look inside generative models (VAE, GAN, diffusion).",
                                 epilog="Without a COMMAND it opens the window: "
                                        "latent-explorer [--debug] [CHECKPOINT | SESSION_FILE]")
     p.add_argument("--debug", action="store_true",
@@ -117,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Write toyfaces or digits as PNG files plus labels.csv (file, then one 0/1 column per attribute or the label).")
     d.add_argument("name", choices=["toyfaces", "digits"])
     d.add_argument("--n", type=_non_negative_int, default=1000, help="number of images (toyfaces; default 1000)")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--seed", type=_seed, default=0)
     d.add_argument("--size", type=int, default=64, help="image side in pixels (toyfaces; default 64)")
     d.add_argument("--out", type=Path, required=True, help="folder to write")
     d.add_argument("--json", action="store_true")
@@ -130,10 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=_positive(int), default=10)
     t.add_argument("--batch-size", type=_positive(int), default=64)
     t.add_argument("--lr", type=_positive(float), default=None, help="learning rate (family default if omitted)")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=_seed, default=0)
     t.add_argument("--n", type=_positive(int), default=20000, help="toyfaces images to train on")
     t.add_argument("--size", type=_positive(int), default=32, help="image side for toyfaces/folders (default 32)")
-    t.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
+    t.add_argument("--device", type=_device, default=None, help="auto, cpu, cuda, cuda:N or mps (default: best available)")
     t.add_argument("--resume", action="store_true", help="continue from --out if it exists")
     t.add_argument("--init", type=Path, default=None, metavar="CHECKPOINT",
                    help="start from this checkpoint's weights (same family; layers it lacks start fresh)")
@@ -167,12 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Decode N prior samples; latent i depends only on (seed, i), so shards of a run add up to the whole run.")
     s.add_argument("checkpoint")
     s.add_argument("--n", type=_positive(int), default=16)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=_seed, default=0)
     s.add_argument("--out", type=Path, required=True, help="folder to write")
     s.add_argument("--shard", type=_shard, default=(0, 1), metavar="K/N", help="write only shard K of N (indices i with i %% N == K)")
-    s.add_argument("--batch-size", type=_positive(int), default=64)
+    s.add_argument("--batch-size", type=_positive(int), default=64,
+                   help="images decoded at once (default 64; larger values are clamped to a 512 MB memory budget)")
     s.add_argument("--steps", type=_positive(int), default=None, help="diffusion: DDIM steps (default: the checkpoint's)")
-    s.add_argument("--device", default="cpu")
+    s.add_argument("--device", type=_device, default="cpu", help="auto, cpu, cuda, cuda:N or mps (default cpu)")
+    s.add_argument("--resume", action="store_true",
+                   help="complete an interrupted run in --out (same checkpoint and settings); the result is "
+                        "byte-identical to an uninterrupted run")
     s.add_argument("--json", action="store_true")
 
     e = sub.add_parser("evaluate", parents=[hints], help="classifier-based quality figures of a generative checkpoint",
@@ -182,8 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--n", type=_positive(int), default=1000, help="samples to score (default 1000)")
     e.add_argument("--draws", type=_positive(int), default=100, help="arithmetic draws (default 100)")
     e.add_argument("--exemplars", type=_positive(int), default=3, help="exemplars per concept (default 3)")
-    e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--device", default="cpu")
+    e.add_argument("--seed", type=_seed, default=0)
+    e.add_argument("--device", type=_device, default="cpu", help="auto, cpu, cuda, cuda:N or mps (default cpu)")
     e.add_argument("--json", action="store_true")
     e.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
     e.add_argument("--card", type=Path, default=None, help="write a Markdown model card with the figures here")
@@ -196,10 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--expr", required=True, help="e.g. 'glasses_man - man + woman' or '0.5*smile + face3'")
     a.add_argument("--exemplars", type=_positive(int), default=None,
                    help="average K random matches per name (as the DCGAN paper did with K = 3) instead of all")
-    a.add_argument("--seed", type=int, default=0, help="seed of the bank and of the exemplar draws")
+    a.add_argument("--seed", type=_seed, default=0, help="seed of the bank and of the exemplar draws")
     a.add_argument("--bank", type=_positive(int), default=2000, help="codes in the latent bank (default 2000)")
-    a.add_argument("--scale", type=_positive(int), default=8, help="enlarge the PNG by this factor (default 8)")
-    a.add_argument("--device", default="cpu")
+    a.add_argument("--scale", type=_bounded(int, most=32, why=" (the PNG is the image enlarged this many times)"),
+                   default=8, help="enlarge the PNG by this factor, 1 to 32 (default 8)")
+    a.add_argument("--device", type=_device, default="cpu", help="auto, cpu, cuda, cuda:N or mps (default cpu)")
     a.add_argument("--out", type=Path, required=True, help="PNG to write")
     a.add_argument("--json", action="store_true")
     en = sub.add_parser("encode", parents=[hints], help="put your own images into a model's latent space (.npz)",
@@ -211,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("--out", type=Path, required=True, help=".npz file to write")
     en.add_argument("--steps", type=_positive(int), default=None,
                     help="GAN: optimisation steps (default 200); diffusion: DDIM inversion steps")
-    en.add_argument("--device", default="cpu")
+    en.add_argument("--device", type=_device, default="cpu", help="auto, cpu, cuda, cuda:N or mps (default cpu)")
     en.add_argument("--json", action="store_true")
     # --debug is global: accepted after the command too (SUPPRESS: when absent
     # there, the value given before the command stands).
@@ -300,7 +254,7 @@ def cmd_sample(args, argv) -> int:
 
     doc = sample_to_folder(args.checkpoint, args.out, n=args.n, seed=args.seed, shard=args.shard,
                            batch_size=args.batch_size, steps=args.steps, device=args.device, progress=not args.json,
-                           hints=model_hints(args))
+                           hints=model_hints(args), resume=args.resume)
     _emit(args, doc, f"wrote {doc['count']} images and metadata.jsonl to {args.out}")
     return 0
 

@@ -26,21 +26,16 @@ REQUIRED_KEYS = ("format_version", "family", "architecture", "image_size", "chan
 
 
 def atomic_write_bytes(path: str | Path, write) -> None:
-    """Call ``write(tmp_path)`` then move the result over ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        # mkstemp creates 0600; give the file the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Call ``write(tmp_path)`` and put the result at ``path`` without replacing what is not ours.
+
+    A regular file (or new path) is replaced atomically, a symbolic link's
+    target is written and the link stays, a device or FIFO (``/dev/null``,
+    ``/dev/stdout``) is written through, a folder or socket is refused; errors
+    name ``path``, never the temporary file. See :mod:`models.file_writer`.
+    """
+    from models.file_writer import write_file
+
+    write_file(path, write)
 
 
 def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], config: dict[str, Any], half: bool = False) -> None:
@@ -59,55 +54,51 @@ def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], config: 
 
 def read_config(path: str | Path) -> dict[str, Any]:
     """Read and validate only the configuration of a checkpoint."""
-    return _open(Path(path))[0]
+    return read_header_config(Path(path))[0]
 
 
-def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """Read a native checkpoint: (config, tensors as float32 on the CPU)."""
+def read_checkpoint(path: str | Path, names=None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Read a native checkpoint: (config, tensors as float32 on the CPU).
+
+    ``names`` limits the tensors read (default: all of them); a loader passes
+    the ones its model needs, so training state or an unused tensor stored
+    beside them costs no memory and no time.
+    """
+    from models.readers.safetensors_header import read_tensors
+
     path = Path(path)
-    config, keys = _open(path)
-    from safetensors import safe_open
-
-    tensors = {}
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            for k in keys:
-                t = f.get_tensor(k)
-                tensors[k] = t.float() if t.is_floating_point() else t
-    except Exception as exc:  # safetensors raises several types for a damaged body
-        raise CheckpointError(f"{path}: tensor data is damaged or truncated ({exc})") from exc
-    return config, tensors
+    config, header = read_header_config(path)
+    keys = list(header.tensors) if names is None else list(names)
+    tensors = read_tensors(path, header, keys)
+    return config, {k: t.float() if t.is_floating_point() else t for k, t in tensors.items()}
 
 
-def _open(path: Path) -> tuple[dict[str, Any], list[str]]:
-    if not path.exists():
-        raise CheckpointError(f"{path}: no such file")
+def read_header_config(path: Path):
+    """The validated configuration and the checked tensor header (names, dtypes, shapes), no tensor data.
+
+    The header is read by :func:`models.readers.safetensors_header.read_header`,
+    which bounds its length and tensor count and checks every tensor's bytes
+    against the file; safetensors would parse it unbounded and mmap the
+    whole file.
+    """
+    from models.readers.limits import parse_json
+    from models.readers.safetensors_header import read_header
+
     if path.is_dir():
         raise CheckpointError(f"{path}: is a folder, not a .safetensors checkpoint")
-    size = path.stat().st_size
-    if size == 0:
-        raise CheckpointError(f"{path}: the file is empty")
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            metadata = f.metadata() or {}
-            keys = list(f.keys())
-    except Exception as exc:
-        raise CheckpointError(f"{path}: not a valid safetensors file, or truncated ({exc})") from exc
-    raw = metadata.get(META_KEY)
+    header = read_header(path)
+    raw = header.metadata.get(META_KEY)
     if raw is None:
         raise CheckpointError(f"{path}: no '{META_KEY}' configuration in the header metadata")
-    try:
-        config = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{path}: the configuration in the header is not valid JSON ({exc})") from exc
+    config = parse_json(raw, path, "configuration in the header")
     validate_config(config, path)
-    return config, keys
+    return config, header
 
 
 def validate_config(config: Any, path: Path | str) -> None:
     """Check the configuration's shape; raise CheckpointError naming the problem."""
+    from models.readers.limits import check_image_side
+
     if not isinstance(config, dict):
         raise CheckpointError(f"{path}: the configuration is not a JSON object")
     missing = [k for k in REQUIRED_KEYS if k not in config]
@@ -117,13 +108,16 @@ def validate_config(config: Any, path: Path | str) -> None:
         raise CheckpointError(
             f"{path}: format version {config['format_version']!r} is not supported (this build reads {FORMAT_VERSION})"
         )
-    if config["family"] not in FAMILIES:
+    if not isinstance(config["family"], str) or config["family"] not in FAMILIES:
         raise CheckpointError(f"{path}: unknown family {config['family']!r} (known: {', '.join(FAMILIES)})")
     if not isinstance(config["architecture"], dict):
         raise CheckpointError(f"{path}: 'architecture' must be a JSON object")
     for key in ("image_size", "channels"):
-        if not isinstance(config[key], int) or config[key] <= 0:
+        if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] <= 0:
             raise CheckpointError(f"{path}: '{key}' must be a positive integer, got {config[key]!r}")
+    check_image_side(path, config["image_size"])
+    if config["channels"] > 4:
+        raise CheckpointError(f"{path}: 'channels' must be 1 to 4 (grey, RGB or RGBA), got {config['channels']}")
 
 
 def load_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str, path: Path | str) -> None:

@@ -15,8 +15,33 @@ import numpy as np
 import torch
 
 from models.attribute_codes import AttributeCodes
+from models.errors import LatentExplorerError
 
 Progress = Callable[[int, int], None]
+
+
+class NonFiniteError(LatentExplorerError, ValueError):
+    """A model was given, or gave, NaN or infinite values; ``rows`` are the items concerned."""
+
+    def __init__(self, message: str, rows: Sequence[int] = ()):
+        super().__init__(message)
+        self.rows = [int(r) for r in rows]
+
+    def naming(self, names: Sequence[object], most: int = 5) -> "NonFiniteError":
+        """The same error, naming the items of ``rows`` (such as image files) instead of their indices."""
+        from models.paths import display_path
+
+        shown = ", ".join(display_path(names[r]) for r in self.rows[:most])
+        more = f" and {len(self.rows) - most} more" if len(self.rows) > most else ""
+        return NonFiniteError(f"{self.args[0]}: {shown}{more}", self.rows)
+
+
+def non_finite_rows(values: np.ndarray) -> np.ndarray:
+    """Indices of the items (first axis) of ``values`` that hold a NaN or an infinity."""
+    values = np.asarray(values)
+    if values.dtype.kind not in "fc" or len(values) == 0:
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))
 
 
 @dataclass(frozen=True)
@@ -83,11 +108,19 @@ class LatentModel(ABC):
         latents = np.asarray(latents, np.float32)
         if latents.shape[1:] != self.latent_shape:
             raise ValueError(f"{self.info.name}: latents of shape {latents.shape[1:]} given, the model takes {self.latent_shape}")
+        bad = non_finite_rows(latents)
+        if len(bad):
+            raise NonFiniteError(f"{self.info.name}: {len(bad)} of {len(latents)} latent(s) hold NaN or infinite "
+                                 f"values; nothing was decoded", bad)
         out = np.empty((len(latents), self.info.image_size, self.info.image_size, self.info.channels), np.uint8)
         with torch.inference_mode():
             for start in range(0, len(latents), batch_size):
                 z = torch.from_numpy(latents[start:start + batch_size].copy()).to(self.device)
-                out[start:start + len(z)] = self._decode_batch(z)
+                try:
+                    out[start:start + len(z)] = self._decode_batch(z)
+                except NonFiniteError as exc:  # raised by to_uint8 on the decoder's raw output
+                    raise NonFiniteError(f"{self.info.name}: the decoder gave NaN or infinite pixel values "
+                                         f"(damaged weights?); {exc}", [start + r for r in exc.rows]) from None
                 if progress is not None:
                     progress(min(start + batch_size, len(latents)), len(latents))
         return out
@@ -105,6 +138,10 @@ class LatentModel(ABC):
             out[start:start + batch_size] = self._encode_batch(images[start:start + batch_size])
             if progress is not None:
                 progress(min(start + batch_size, len(images)), len(images))
+        bad = non_finite_rows(out)
+        if len(bad):
+            raise NonFiniteError(f"{self.info.name}: the encoder gave NaN or infinite latents for {len(bad)} of "
+                                 f"{len(images)} image(s) (damaged weights?)", bad)
         return out
 
     def reconstruction_error(self, images: np.ndarray, latents: np.ndarray) -> np.ndarray:

@@ -13,8 +13,19 @@ def to_tensor(images: np.ndarray, device: torch.device | str = "cpu") -> torch.T
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """float (n, c, h, w) in [-1, 1] → uint8 (n, h, w, c) on the CPU."""
-    x = ((images.detach().float().clamp(-1, 1) + 1.0) * 127.5).round_()
+    """float (n, c, h, w) in [-1, 1] → uint8 (n, h, w, c) on the CPU.
+
+    NaN or infinite values would silently become black or white pixels, so
+    they raise :class:`~models.contract.NonFiniteError` (its ``rows``: which images).
+    """
+    images = images.detach().float()
+    finite = torch.isfinite(images).flatten(1).all(1) if images.ndim > 1 else torch.isfinite(images)
+    if not bool(finite.all()):
+        from models.contract import NonFiniteError
+
+        rows = torch.nonzero(~finite).flatten().tolist()
+        raise NonFiniteError(f"{len(rows)} of {len(images)} image(s) hold NaN or infinite values", rows)
+    x = ((images.clamp(-1, 1) + 1.0) * 127.5).round_()
     return x.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 

@@ -12,8 +12,13 @@ RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 def resolve_checkpoint(name: str | Path) -> Path:
     """A path as given, or the name of a bundled checkpoint in ``resources/``."""
     p = Path(name)
-    if p.exists():
+    try:
+        p.stat()
         return p
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError:
+        return p  # there but unreadable (permission, a symlink loop): the reader says which
     for candidate in (RESOURCES / p.name, RESOURCES / f"{p.name}.safetensors"):
         if candidate.exists():
             return candidate

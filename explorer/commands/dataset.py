@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 from pathlib import Path
 
@@ -15,6 +16,8 @@ def write_dataset(name: str, out: Path, n: int = 1000, seed: int = 0, size: int 
     from models.data import load_dataset
     from models.imaging import save_png
 
+    if out.exists() and not out.is_dir():  # ``--out /dev/null`` or a file: refused, never replaced
+        raise NotADirectoryError(errno.ENOTDIR, "is not a folder (dataset writes a folder of PNGs)", str(out))
     ds = load_dataset(name, n=n, seed=seed, size=size)
     out.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()

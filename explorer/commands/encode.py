@@ -28,8 +28,13 @@ def encode_images(checkpoint, images: list[str], out: Path, steps: int | None = 
 
     files = collect_images(images)
     pixels = load_images(files, model.info.image_size, model.info.channels)
-    with progress_bar(f"encoding {len(files)} images", 1, progress) as update:
-        latents = model.encode(pixels, progress=update)
+    from models.contract import NonFiniteError
+
+    try:  # NaN latents are refused before anything is written
+        with progress_bar(f"encoding {len(files)} images", 1, progress) as update:
+            latents = model.encode(pixels, progress=update)
+    except NonFiniteError as exc:
+        raise exc.naming(files) from None
     error = model.reconstruction_error(pixels, latents)
     buf = io.BytesIO()
     np.savez(buf, latents=latents, files=np.array([str(f) for f in files]), reconstruction_error=error,

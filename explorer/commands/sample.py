@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
+import errno
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from explorer.commands.progress import progress_bar
+from explorer.commands.sample_folder import METADATA
+from explorer.core.file_hash import file_sha256
 
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a checkpoint file, or of a folder's relative names and contents."""
-    h = hashlib.sha256()
-    if path.is_dir():
-        for f in sorted(p for p in path.rglob("*") if p.is_file()):
-            h.update(f.relative_to(path).as_posix().encode())
-            h.update(f.read_bytes())
-    else:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
 
 
 def shard_indices(n: int, shard: tuple[int, int], batch_size: int) -> np.ndarray:
@@ -38,10 +28,11 @@ def shard_indices(n: int, shard: tuple[int, int], batch_size: int) -> np.ndarray
     return idx[(idx // batch_size) % parts == k]
 
 
-METADATA = "metadata.jsonl"
 # What ``sample`` writes: NNNNNN.png (more digits past a million), metadata.jsonl,
-# and the temporary files of an atomic write that an interrupted run may leave.
-_OUR_NAME = re.compile(r"\d{6,}\.png|metadata\.jsonl|\.(\d{6,}\.png|metadata\.jsonl)\..+\.tmp")
+# the record of an unfinished run, and the temporary files of an atomic write
+# that an interrupted run may leave.
+_OUR_NAME = re.compile(r"\d{6,}\.png|metadata\.jsonl|\.sample-run\.json"
+                       r"|\.(\d{6,}\.png|metadata\.jsonl|sample-run\.json)\..+\.tmp")
 # Files an operating system drops into any folder a person opened; neither ours
 # nor the user's work, so they neither block a run nor get removed.
 _SYSTEM_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
@@ -95,51 +86,85 @@ def _refuse_another_shard(out: Path, indices: np.ndarray, seed: int, digest: str
                               "(e.g. --out part{K}/)")
 
 
+def _refuse_a_non_folder(out: Path) -> None:
+    # ``--out /dev/null`` or a file: say so up front rather than fail on the first PNG.
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "is not a folder (sample writes a folder of PNGs)", str(out))
+
+
 def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1), batch_size: int = 64,
-                     steps: int | None = None, device: str = "cpu", progress: bool = True, hints=None) -> dict:
+                     steps: int | None = None, device: str = "cpu", progress: bool = True, hints=None,
+                     resume: bool = False, note=None) -> dict:
     """Decode ``n`` prior samples (or one shard of them) into ``out``.
 
     ``out`` ends up holding exactly this run's PNGs and metadata.jsonl: the
     output of an earlier run there is replaced, and a folder holding anything
     else is refused (:class:`FileExistsError`) before anything is written.
+    metadata.jsonl grows as images are written, so an interrupted run leaves a
+    consistent folder that ``resume=True`` completes byte for byte (see
+    :mod:`explorer.commands.sample_folder`). ``batch_size`` is clamped to a
+    memory budget (said through ``note``, default: stderr); a run that would
+    not fit on the disk, or an absurd ``n``, is refused before anything is written.
     """
     from models.imaging import save_png
     from models.loading import bundled_classifier_for, load_latent_model, resolve_checkpoint
-    from models.checkpoint import atomic_write_bytes
 
+    from explorer.commands import sample_folder as folder
+
+    note = note or (lambda s: print(s, file=sys.stderr, flush=True))
+    folder.check_count(n)
+    _refuse_a_non_folder(out)
     earlier_output(out)  # refuse a folder of someone else's files before the slow part
     path = resolve_checkpoint(checkpoint)
     model = load_latent_model(path, device, **(hints or {}))
     if steps is not None and hasattr(model, "steps"):
         model.steps = steps
+    info, latent_size = model.info, int(np.prod(model.latent_shape))
+    bounded = folder.bounded_batch_size(batch_size, info.image_size, info.channels, latent_size)
+    if bounded < batch_size:
+        note(f"latent-explorer sample: --batch-size {batch_size} clamped to {bounded} "
+             f"(what {info.image_size}px images fit in {folder.BATCH_MEMORY_BUDGET >> 20} MB)")
+        batch_size = bounded
     classifier = bundled_classifier_for(model)
     digest = file_sha256(path)
     indices = shard_indices(n, shard, batch_size)
-    _refuse_another_shard(out, indices, seed, digest, shard)
-    # The model loaded, so this run will write: clear the earlier run's output
-    # first, so the folder ends up holding exactly this run's files and an
-    # interrupted run leaves no metadata.jsonl that describes other images.
-    for old in earlier_output(out):
-        old.unlink(missing_ok=True)
+    settings = folder.run_settings(digest, info.name, seed, n, shard, batch_size, getattr(model, "steps", None),
+                                   model.latent_shape)
+    if resume and out.is_dir():
+        done, kept = folder.resume_point(out, settings, indices)
+    else:
+        _refuse_another_shard(out, indices, seed, digest, shard)
+        done, kept = 0, []
+    folder.check_disk_space(out, len(indices) - done,
+                            folder.bytes_per_image(info.image_size, info.channels, latent_size))
+    if not resume:
+        # The model loaded, so this run will write: clear the earlier run's
+        # output first, so the folder ends up holding exactly this run's files.
+        for old in earlier_output(out):
+            old.unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
-    lines = []
-    with progress_bar("sampling", len(indices), progress) as update:
-        for start in range(0, len(indices), batch_size):
+    folder.write_run_record(out, settings)
+    with folder.MetadataStream(out, kept) as metadata, progress_bar("sampling", len(indices), progress) as update:
+        # Restart at the batch the resume point falls in: an image's bytes may
+        # depend on the batch it is decoded with.
+        for start in range(done - done % batch_size, len(indices), batch_size):
             batch = indices[start:start + batch_size]
             latents = model.sample_latents(seed, batch)
             images = model.decode(latents, batch_size=batch_size)
             probs = classifier.predict(images) if classifier is not None else None
             for j, i in enumerate(batch):
+                if start + j < done:
+                    continue
                 name = f"{i:06d}.png"
                 save_png(out / name, images[j])
                 attrs = {} if probs is None else {k: round(float(p), 4) for k, p in zip(classifier.names, probs[j])}
-                lines.append(json.dumps({
+                metadata.append(json.dumps({
                     "file": name, "index": int(i), "seed": seed, "latent": latents[j].ravel().tolist(),
                     "latent_shape": list(model.latent_shape), "attributes": attrs,
-                    "model": model.info.name, "sha256": digest,
+                    "model": info.name, "sha256": digest,
                 }))
             update(start + len(batch), len(indices))
-    text = "".join(line + "\n" for line in lines)
-    atomic_write_bytes(out / METADATA, lambda tmp: Path(tmp).write_text(text))
-    return {"out": str(out), "count": len(indices), "model": model.info.name, "family": model.info.family,
-            "sha256": digest, "seed": seed, "shard": list(shard), "files": [json.loads(l)["file"] for l in lines]}
+    folder.finish_run(out)
+    return {"out": str(out), "count": len(indices), "model": info.name, "family": info.family,
+            "sha256": digest, "seed": seed, "shard": list(shard), "files": [f"{i:06d}.png" for i in indices],
+            **({"resumed_from": done} if resume else {})}

@@ -7,7 +7,9 @@ Grammar (usual precedence, left to right)::
     factor := ('+' | '-') factor | NUMBER | NAME | '(' expr ')'
 
 A product needs at least one side to be a number (a vector times a vector is
-refused). Errors carry the character position they point at.
+refused). Errors carry the character position they point at. Nesting
+(parentheses, signs) deeper than :data:`MAX_NESTING` is refused with its
+position, before Python's own recursion limit could end the parse.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Mapping
 
 import numpy as np
 
+MAX_NESTING = 100
 _TOKEN = re.compile(r"\s*(?:(?P<num>\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>[-+*/()]))")
 
 
@@ -71,7 +74,11 @@ def evaluate(text: str, names: Mapping[str, np.ndarray]) -> np.ndarray:
     if not text.strip():
         raise ExpressionError("the expression is empty", 0, text)
     parser = _Parser(tokenize(text), names, text)
-    value = parser.expr()
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by _check_finite, in words
+            value = parser.expr()
+    except RecursionError:  # MAX_NESTING stays below the limit; this guards a caller already deep in its stack
+        raise ExpressionError(f"the expression is nested too deeply (more than {MAX_NESTING} levels)", 0, text) from None
     if parser.peek().kind != "end":
         t = parser.peek()
         raise ExpressionError(f"unexpected {t.value!r}", t.pos, text)
@@ -83,6 +90,7 @@ def evaluate(text: str, names: Mapping[str, np.ndarray]) -> np.ndarray:
 class _Parser:
     def __init__(self, tokens, names, text):
         self.tokens, self.names, self.text, self.i = tokens, names, text, 0
+        self.depth = 0
 
     def peek(self) -> _Tok:
         return self.tokens[self.i]
@@ -99,6 +107,7 @@ class _Parser:
             rhs = self.term()
             self._check_same_kind(value, rhs, op)
             value = value + rhs if op.value == "+" else value - rhs
+            self._check_finite(value, op)
         return value
 
     def term(self):
@@ -116,10 +125,23 @@ class _Parser:
                 if rhs == 0:
                     raise ExpressionError("division by zero", op.pos, self.text)
                 value = value / rhs
+            self._check_finite(value, op)
         return value
 
     def factor(self):
+        # Every '(' and sign nests through here: count the levels, so a
+        # 5,000-deep expression is refused by position, not by RecursionError.
         t = self.take()
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise ExpressionError(f"the expression is nested too deeply (more than {MAX_NESTING} levels)",
+                                      t.pos, self.text)
+            return self._factor(t)
+        finally:
+            self.depth -= 1
+
+    def _factor(self, t: _Tok):
         if t.kind == "op" and t.value in ("+", "-"):
             v = self.factor()
             return -v if t.value == "-" else v
@@ -139,6 +161,11 @@ class _Parser:
         if t.kind == "end":
             raise ExpressionError("the expression ends too soon", t.pos, self.text)
         raise ExpressionError(f"unexpected {t.value!r}", t.pos, self.text)
+
+    def _check_finite(self, value, op) -> None:
+        # Latents are float32: a vector beyond its range (or NaN) would decode to garbage.
+        if np.ndim(value) and not np.all(np.abs(value) <= np.finfo(np.float32).max):
+            raise ExpressionError("the result is not finite (it overflows the range of a latent)", op.pos, self.text)
 
     def _check_same_kind(self, a, b, op):
         if bool(np.ndim(a)) != bool(np.ndim(b)):

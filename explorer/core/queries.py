@@ -2,7 +2,8 @@
 
 ``male & glasses``, ``!male & !glasses``, ``label == 7``, ``hat | (beard & !smiling)``.
 An attribute is true where its value is ≥ 0.5; ``label == X`` compares with the
-label's name. Errors carry the character position they point at.
+label's name. Errors carry the character position they point at; nesting
+(parentheses, ``!``) deeper than :data:`MAX_NESTING` is refused with its position.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 
 import numpy as np
 
-from explorer.core.expressions import ExpressionError
+from explorer.core.expressions import MAX_NESTING, ExpressionError
 from explorer.core.latent_bank import LatentBank
 
 _TOKEN = re.compile(r"\s*(?:(?P<op>==|!=|[&|!()])|(?P<word>[A-Za-z0-9_.\-]+))")
@@ -39,6 +40,7 @@ def query_mask(bank: LatentBank, text: str) -> np.ndarray:
         raise ExpressionError("the query is empty", 0, text)
     toks = _tokens(text)
     i = 0
+    depth = 0
 
     def peek():
         return toks[i]
@@ -73,10 +75,19 @@ def query_mask(bank: LatentBank, text: str) -> np.ndarray:
         raise ExpressionError(f"unexpected {val!r}", pos, text)
 
     def negation():
-        if peek()[1] == "!":
-            take()
-            return ~negation()
-        return atom()
+        # Every level of '(' and '!' passes here: count them, so a 5,000-deep
+        # query is refused by position instead of by Python's recursion limit.
+        nonlocal depth
+        depth += 1
+        try:
+            if depth > MAX_NESTING:
+                raise ExpressionError(f"the query is nested too deeply (more than {MAX_NESTING} levels)", peek()[2], text)
+            if peek()[1] == "!":
+                take()
+                return ~negation()
+            return atom()
+        finally:
+            depth -= 1
 
     def both():
         m = negation()
@@ -92,7 +103,10 @@ def query_mask(bank: LatentBank, text: str) -> np.ndarray:
             m = m | both()
         return m
 
-    mask = either()
+    try:
+        mask = either()
+    except RecursionError:
+        raise ExpressionError(f"the query is nested too deeply (more than {MAX_NESTING} levels)", 0, text) from None
     if peek()[0] != "end":
         raise ExpressionError(f"unexpected {peek()[1]!r}", peek()[2], text)
     return mask

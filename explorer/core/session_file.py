@@ -29,7 +29,6 @@ up only when a reader of the old version would misread the new file.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import stat
@@ -40,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.core.atomic_file import atomic_write
+from explorer.core.file_hash import file_sha256  # noqa: F401  (part of this module's API)
 from explorer.core.session_document import SessionDocument
 from explorer.core.session_schema import (DOCUMENT, FORMAT, SESSION_VERSION, SchemaError, check_document,
                                           decode_document, read_root)
@@ -252,33 +252,3 @@ def load_session(path: str | os.PathLike) -> SessionDocument:
     except Exception as e:  # a last guard: a hostile file must not crash the caller
         raise SessionFileError(path, f"damaged session file ({type(e).__name__}: {e})") from None
 
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file, or of a folder's files (e.g. a diffusers checkpoint).
-
-    Parameters
-    ----------
-    path : str or path-like
-
-    Returns
-    -------
-    str
-        For a folder: the hash of each file's relative path (``/``-separated),
-        size and content, in sorted path order, so renaming a file changes it.
-        Symbolic links to folders are not followed.
-    """
-    path = Path(path)
-    if not path.is_dir():
-        with open(path, "rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
-    files = sorted((Path(folder, name).relative_to(path).as_posix(), Path(folder, name))
-                   for folder, _, names in os.walk(path) for name in names)
-    h = hashlib.sha256()
-    for rel, file in files:
-        if not file.is_file():
-            continue
-        h.update(rel.encode("utf-8") + b"\0" + file.stat().st_size.to_bytes(8, "little"))
-        with open(file, "rb") as f:
-            while chunk := f.read(1 << 20):
-                h.update(chunk)
-    return h.hexdigest()

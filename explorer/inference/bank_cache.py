@@ -38,10 +38,10 @@ def cache_key(model, n: int, seed: int) -> str:
     files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
     i = model.info
     what = f"{i.family}|{i.latent_shape}|{i.image_size}|{i.channels}|{getattr(model, 'steps', '')}"
-    h = hashlib.sha256(f"{BANK_FORMAT}|{n}|{seed}|{p}|{what}".encode())
+    h = hashlib.sha256(f"{BANK_FORMAT}|{n}|{seed}|{p}|{what}".encode("utf-8", "surrogateescape"))
     for f in files:
         st = f.stat()
-        h.update(f"|{f}|{st.st_size}|{st.st_mtime_ns}".encode())
+        h.update(f"|{f}|{st.st_size}|{st.st_mtime_ns}".encode("utf-8", "surrogateescape"))
     return h.hexdigest()[:32]
 
 

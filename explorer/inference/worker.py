@@ -196,7 +196,12 @@ class InferenceWorker(QObject):
             raise ValueError(f"{model.info.name}: this model cannot encode images")
         files = collect_images(request.paths)
         pixels = load_images(files, model.info.image_size, model.info.channels)
-        latents = model.encode(pixels, progress=self._progress(request))
+        from models.contract import NonFiniteError
+
+        try:
+            latents = model.encode(pixels, progress=self._progress(request))
+        except NonFiniteError as exc:  # say which files, not which rows
+            raise exc.naming(files) from None
         recon = model.decode(latents)
         error = np.abs(recon.astype(np.float32) - pixels).reshape(len(files), -1).mean(1) / 255.0
         out = {"latents": latents.reshape(len(files), -1), "thumbnails": recon, "files": [str(f) for f in files],

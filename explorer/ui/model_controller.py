@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu
 
 from explorer.inference.requests import BuildBank, LoadModel
+from models.paths import display_path as _shown  # a name that is not UTF-8 is shown with U+FFFD, never fails
 
 log = logging.getLogger(__name__)
 CHECKPOINT_FILTER = "Checkpoints (*.safetensors *.pt *.pth *.ckpt);;All files (*)"
@@ -69,7 +70,7 @@ class ModelController(QObject):
         self.recent_menu.clear()
         items = self.ctx.settings.recent_files() if items is None else items
         for path in items:
-            self.recent_menu.addAction(path, lambda p=path: self.open_checkpoint(p))
+            self.recent_menu.addAction(_shown(path), lambda p=path: self.open_checkpoint(p))
         self.recent_menu.setEnabled(bool(items))
 
     # -- actions ------------------------------------------------------------------
@@ -89,7 +90,7 @@ class ModelController(QObject):
         self._restore_bank = bank
         checked = self.device_group.checkedAction()
         req = self.ctx.client.load(str(path), checked.data() if checked else "auto", owner=self)
-        self.ctx.jobs.begin(req, f"Opening {Path(path).name}…")
+        self.ctx.jobs.begin(req, f"Opening {_shown(Path(path).name)}…")
         return req
 
     def rebuild_bank(self) -> None:
@@ -124,13 +125,13 @@ class ModelController(QObject):
     def _loaded(self, payload: dict, request: LoadModel) -> None:
         self.info, self.device = payload["info"], payload["device"]
         path = payload.get("path", request.path)  # the file the worker opened (a bundled name resolved)
-        log.info("opened %s (%s) on %s, %.2f s after start", path, self.info.family, self.device,
+        log.info("opened %s (%s) on %s, %.2f s after start", _shown(path), self.info.family, self.device,
                  time.perf_counter() - self._started)
         self.ctx.session.clear()
         self.ctx.preview.clear()
         self.refresh_recent(self.ctx.settings.add_recent(path))
         self.ctx.settings.set_last_model(path)
-        self.ctx.window.setWindowTitle(f"Latent Explorer — {self.info.name}")
+        self.ctx.window.setWindowTitle(f"Latent Explorer — {_shown(self.info.name)}")
         self.update_status()
         self.modelOpened.emit(self.info)
         bank, self._restore_bank = self._restore_bank, None
@@ -164,9 +165,9 @@ class ModelController(QObject):
             if message.startswith(f"{request.path}: "):  # the reader named the file already: name it once
                 message = message[len(request.path) + 2:]
             kept = f" — still showing {self.info.name}" if self.info else ""
-            self.ctx.message_bar.show_error(f"Could not open {request.path}: {message}{kept}")
+            self.ctx.message_bar.show_error(_shown(f"Could not open {request.path}: {message}{kept}"))
         else:
-            self.ctx.message_bar.show_error(message)
+            self.ctx.message_bar.show_error(_shown(message))
         if self.ctx.session.bank is None:
             self.ctx.scatter.set_placeholder("No latent bank — File ▸ Open a checkpoint, or drop one on the window")
         self.update_status()
@@ -193,7 +194,7 @@ class ModelController(QObject):
         request = self._hints_request
         self.ctx.message_bar.hide()
         req = self.ctx.client.load(request.path, request.device, self.hints_dialog.hints(), owner=self)
-        self.ctx.jobs.begin(req, f"Opening {Path(request.path).name}…")
+        self.ctx.jobs.begin(req, f"Opening {_shown(Path(request.path).name)}…")
 
     def update_status(self) -> None:
         if self.info is None:
@@ -201,9 +202,9 @@ class ModelController(QObject):
             return
         i = self.info
         shape = "×".join(str(s) for s in i.latent_shape)
-        self.model_label.setText(f"{i.name} · {i.family} · latent {shape} · {i.image_size}px · device {self.device}")
+        self.model_label.setText(f"{_shown(i.name)} · {i.family} · latent {shape} · {i.image_size}px · device {self.device}")
         detected = i.provenance.get("detected", "")
         tip = [i.path, f"samples from: {i.prior}"] + ([f"detected: {detected}"] if detected else [])
-        self.model_label.setToolTip("\n".join(tip))
+        self.model_label.setToolTip(_shown("\n".join(tip)))
         if detected and not self.ctx.jobs.busy():
-            self.ctx.window.statusBar().showMessage(f"Opened {Path(i.path).name}: {detected}", 8000)
+            self.ctx.window.statusBar().showMessage(_shown(f"Opened {Path(i.path).name}: {detected}"), 8000)

@@ -13,6 +13,33 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QStandardPaths
 
 MAX_RECENT = 8
+# A path whose name is not valid UTF-8 cannot be stored as INI text; it is
+# stored as this prefix plus the base64 of its bytes, and read back exactly.
+_BYTES_PREFIX = "fsbytes:"
+
+
+def _to_text(path: str) -> str:
+    """``path`` as text QSettings can store and give back unchanged."""
+    from models.paths import is_utf8
+
+    if is_utf8(path):
+        return path
+    import base64
+
+    return _BYTES_PREFIX + base64.urlsafe_b64encode(os.fsencode(path)).decode("ascii")
+
+
+def _from_text(text: str) -> str | None:
+    """The path stored by :func:`_to_text` (None if the entry is damaged)."""
+    if not text.startswith(_BYTES_PREFIX):
+        return text
+    import base64
+    import binascii
+
+    try:
+        return os.fsdecode(base64.urlsafe_b64decode(text[len(_BYTES_PREFIX):].encode("ascii")))
+    except (ValueError, binascii.Error):
+        return None
 
 
 def config_dir() -> Path:
@@ -33,12 +60,13 @@ class Settings:
         value = self._q.value(key, [])
         if isinstance(value, str):
             value = [value]
-        return [v for v in (value or []) if v]
+        paths = (_from_text(str(v)) for v in (value or []) if v)
+        return [p for p in paths if p]
 
     def _push(self, key: str, path: str) -> list[str]:
         path = str(Path(path).resolve())
         items = ([path] + [p for p in self._list(key) if p != path])[:MAX_RECENT]
-        self._set(key, items)
+        self._set(key, [_to_text(p) for p in items])
         return items
 
     def _set(self, key: str, value) -> None:
@@ -71,18 +99,18 @@ class Settings:
 
     def last_model(self) -> str:
         """The checkpoint opened last; the app reopens on it."""
-        return str(self._q.value("last_model", ""))
+        return _from_text(str(self._q.value("last_model", ""))) or ""
 
     def set_last_model(self, path: str) -> None:
-        self._set("last_model", str(Path(path).resolve()))
+        self._set("last_model", _to_text(str(Path(path).resolve())))
 
     def last_folder(self) -> str:
         """Where the last file dialog ended, so the next one starts there (else the home folder)."""
-        folder = str(self._q.value("last_folder", ""))
+        folder = _from_text(str(self._q.value("last_folder", ""))) or ""
         return folder if folder and Path(folder).is_dir() else str(Path.home())
 
     def set_last_folder(self, folder: str) -> None:
-        self._set("last_folder", folder)
+        self._set("last_folder", _to_text(folder))
 
     def window_state(self):
         """The docks' arrangement saved at the last quit (QByteArray), or None."""

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from models.data.image_files import load_image_file  # noqa: F401 (re-exported)
 from models.errors import DatasetError
+from models.paths import display_path
 
 
 @dataclass
@@ -90,23 +92,6 @@ def load_digits32() -> ImageDataset:
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 
-def load_image_file(path: Path, size: int, channels: int = 3) -> np.ndarray:
-    """Read one image, centre-crop it square and resize it; uint8 (size, size, c)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            im = im.convert("L" if channels == 1 else "RGB")
-            w, h = im.size
-            side = min(w, h)
-            left, top = (w - side) // 2, (h - side) // 2
-            im = im.crop((left, top, left + side, top + side)).resize((size, size), Image.BICUBIC)
-            arr = np.asarray(im, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise DatasetError(f"{path}: not a readable image ({exc})") from exc
-    return arr[..., None] if arr.ndim == 2 else arr
-
-
 def load_images(files, size: int, channels: int = 3) -> np.ndarray:
     """Read files (centre-cropped, resized) into one uint8 array (n, size, size, channels)."""
     return np.stack([load_image_file(f, size, channels) for f in files])
@@ -121,9 +106,9 @@ def collect_images(paths) -> list[Path]:
         elif p.is_file():
             found.append(p)
         else:
-            raise DatasetError(f"{p}: no such file or folder")
+            raise DatasetError(f"{display_path(p)}: no such file or folder")
     if not found:
-        raise DatasetError(f"no images in {', '.join(map(str, paths))}")
+        raise DatasetError(f"no images in {', '.join(map(display_path, paths))}")
     return found
 
 

@@ -13,7 +13,7 @@ from models.contract import ModelInfo
 def info_from_config(config: dict[str, Any], path: Path | str, latent_shape, **extra) -> ModelInfo:
     """Build a ModelInfo from a native checkpoint's configuration."""
     return ModelInfo(
-        name=config.get("name") or Path(path).stem,
+        name=str(config.get("name") or Path(path).stem),
         family=config["family"],
         image_size=config["image_size"],
         channels=config["channels"],
@@ -34,9 +34,16 @@ def model_from_checkpoint(config: dict[str, Any], tensors: dict[str, torch.Tenso
     from models.families.diffusion import DiffusionModel
     from models.families.gan import GANModel
     from models.families.vae import VAEModel
+    from models.readers import first_line
 
     cls = {"vae": VAEModel, "gan": GANModel, "diffusion": DiffusionModel, "classifier": AttributeClassifier}[config["family"]]
     try:
         return cls.from_checkpoint(config, tensors, path)
+    except CheckpointError:
+        raise
     except ValueError as exc:
         raise CheckpointError(f"{path}: {exc}") from exc
+    except (TypeError, KeyError, IndexError, AttributeError, OverflowError, RuntimeError) as exc:
+        # The configuration is untrusted JSON: a value of the wrong type
+        # surfaces here, and is the file's fault, not a bug.
+        raise CheckpointError(f"{path}: the configuration does not describe a usable model ({first_line(exc)})") from exc

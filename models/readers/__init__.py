@@ -48,9 +48,10 @@ def detect_and_read(path: str | Path, device: str = "cpu", **hints):
     CheckpointError
         Naming the file and the cause, for anything that is not usable.
     """
+    from models.readers.limits import check_readable
+
     path = Path(path)
-    if not path.exists():
-        raise CheckpointError(f"{path}: no such file")
+    check_readable(path)  # the OS's own reason: permission denied, a symlink loop, no such file
     if path.is_dir():
         from models.readers.diffusers_dirs import read_diffusers_dir
 
@@ -109,10 +110,16 @@ def _looks_like_safetensors(path: Path) -> bool:
 
 
 def _read_native(path: Path):
-    from models.checkpoint import read_checkpoint
+    from models.checkpoint import read_checkpoint, read_header_config
     from models.families import model_from_checkpoint
+    from models.families.plan import plan_native
+    from models.readers.limits import check_finite
 
-    config, tensors = read_checkpoint(path)
+    # Header and configuration first, compared on the meta device: nothing is
+    # allocated for a model the file's tensors cannot fill.
+    config, header = read_header_config(path)
+    config, tensors = read_checkpoint(path, plan_native(config, header, path))
+    check_finite(path, tensors)
     model = model_from_checkpoint(config, tensors, path)
     if hasattr(model, "info"):
         words = image_words(model.info.image_size, model.info.channels)

@@ -22,7 +22,6 @@ because importing it takes seconds.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,10 @@ from torch import nn
 from models.contract import ModelInfo
 from models.diffusion import NoiseSchedule
 from models.errors import CheckpointError
+from models.paths import open_safetensors, utf8_path
 from models.readers import KNOWN_FORMATS, first_line, image_words, with_detected
+from models.readers.diffusers_checks import check_sizes, compare_on_meta, header_shapes
+from models.readers.limits import MAX_HEADER_BYTES, check_finite, os_cause, parse_json
 
 PIPELINES = ("DDPMPipeline", "DDIMPipeline")
 MODELS = ("UNet2DModel", "AutoencoderKL")
@@ -140,6 +142,9 @@ def _read_unet(unet_dir: Path, scheduler_dir: Path, steps: int, what: str, path:
     from models.families.diffusion import DiffusionModel
 
     betas = _load_betas(scheduler_dir)
+    raw = _read_json(unet_dir / "config.json")
+    side, c = _square_size(raw.get("sample_size"), unet_dir / "config.json"), raw.get("in_channels", 3)
+    check_sizes(unet_dir / "config.json", raw, side, (c if isinstance(c, int) else 1, side, side))
     unet = _load_model(_diffusers(path).UNet2DModel, unet_dir)
     cfg = unet.config
     if cfg.get("num_class_embeds") is not None or cfg.get("class_embed_type") is not None:
@@ -165,6 +170,11 @@ def _read_unet(unet_dir: Path, scheduler_dir: Path, steps: int, what: str, path:
 def _read_autoencoder(path: Path):
     from models.families.autoencoder_kl import AutoencoderKLModel
 
+    raw = _read_json(path / "config.json")
+    side, blocks = _square_size(raw.get("sample_size"), path / "config.json"), raw.get("block_out_channels") or [0]
+    down = 2 ** (len(blocks) - 1) if isinstance(blocks, list) and len(blocks) <= 64 else 1
+    c = raw.get("latent_channels", 4)
+    check_sizes(path / "config.json", raw, side, (c if isinstance(c, int) else 1, max(side // down, 1), max(side // down, 1)))
     vae = _load_model(_diffusers(path).AutoencoderKL, path)
     cfg = vae.config
     size = _square_size(cfg.get("sample_size"), path / "config.json")
@@ -221,7 +231,8 @@ def _load_betas(scheduler_dir: Path) -> torch.Tensor:
     scheduler_cls = _diffusers(scheduler_dir).DDPMScheduler
     with _quiet_diffusers():
         try:
-            scheduler = scheduler_cls.from_pretrained(scheduler_dir, local_files_only=True)
+            with utf8_path(scheduler_dir) as name:
+                scheduler = scheduler_cls.from_pretrained(name, local_files_only=True)
         except Exception as exc:  # diffusers raises OSError, ValueError, NotImplementedError…
             raise CheckpointError(f"{config_file}: not a usable noise schedule ({first_line(exc)})") from exc
     return scheduler.betas.detach().clone()
@@ -229,14 +240,18 @@ def _load_betas(scheduler_dir: Path) -> torch.Tensor:
 
 def _load_model(cls, folder: Path) -> nn.Module:
     """``cls.from_pretrained(folder)`` from safetensors only, offline, every tensor accounted for."""
-    _check_weights(folder)
+    files = _check_weights(folder)
+    # Sizes and shapes checked on the meta device first: from_pretrained
+    # allocates and initialises the whole network before comparing.
+    compare_on_meta(cls, folder, _read_json(folder / "config.json"), header_shapes(files))
     with _quiet_diffusers():
         try:
             # low_cpu_mem_usage=False: the same loading path whether or not
             # accelerate is installed, and one that reports missing tensors
             # instead of leaving them on the meta device.
-            model, loading = cls.from_pretrained(folder, use_safetensors=True, local_files_only=True,
-                                                 low_cpu_mem_usage=False, output_loading_info=True)
+            with utf8_path(folder) as name:  # diffusers opens files by names that must be UTF-8
+                model, loading = cls.from_pretrained(name, use_safetensors=True, local_files_only=True,
+                                                     low_cpu_mem_usage=False, output_loading_info=True)
         except RuntimeError as exc:
             raise CheckpointError(f"{folder}: config.json does not match the weights ({_mismatch_words(exc)})") from exc
         except Exception as exc:  # OSError, ValueError (unknown block types), TypeError…
@@ -252,13 +267,12 @@ def _load_model(cls, folder: Path) -> nn.Module:
             problems.append(f"{len(names)} tensor{'s' if len(names) != 1 else ''} {words}, e.g. {_key_name(names[0])}")
     if problems:
         raise CheckpointError(f"{folder}: config.json does not match the weights ({'; '.join(problems)})")
+    check_finite(folder, model.state_dict())
     return model.eval()
 
 
-def _check_weights(folder: Path) -> None:
+def _check_weights(folder: Path) -> list[Path]:
     """Refuse a folder without readable safetensors weights, in words a user can act on."""
-    from safetensors import safe_open
-
     if not (folder / "config.json").is_file():
         raise CheckpointError(f"{folder}: no config.json")
     weights, index = folder / WEIGHTS, folder / f"{WEIGHTS}.index.json"
@@ -281,11 +295,13 @@ def _check_weights(folder: Path) -> None:
     for file in files:
         if not file.is_file():
             raise CheckpointError(f"{file}: no such file (listed in {index.name})")
+        header_shapes([file])  # bounded header checks first, then safetensors' own
         try:
-            with safe_open(str(file), framework="pt") as fh:
+            with open_safetensors(file) as fh:
                 fh.keys()
         except Exception as exc:  # SafetensorError is not an OSError subclass
             raise CheckpointError(f"{file}: damaged or truncated safetensors file ({first_line(exc)})") from exc
+    return files
 
 
 @contextlib.contextmanager
@@ -308,9 +324,12 @@ def _quiet_diffusers():
 # -- small helpers ----------------------------------------------------------------
 def _read_json(file: Path) -> dict[str, Any]:
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{file}: not readable JSON ({first_line(exc)})") from exc
+        if file.stat().st_size > MAX_HEADER_BYTES:
+            raise CheckpointError(f"{file}: larger than the {MAX_HEADER_BYTES} bytes a config may have")
+        text = file.read_bytes()
+    except OSError as exc:
+        raise CheckpointError(f"{file}: not readable ({os_cause(exc)})") from exc
+    data = parse_json(text, file, "config")
     if not isinstance(data, dict):
         raise CheckpointError(f"{file}: not a diffusers config (a JSON {type(data).__name__}, not an object)")
     return data

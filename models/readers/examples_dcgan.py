@@ -18,6 +18,7 @@ from models.errors import CheckpointError
 from models.families.gan import GANModel
 from models.nets.dcgan import Generator
 from models.readers import image_words, load_exactly
+from models.readers.limits import check_image_side, check_latent
 
 NAME = "pytorch/examples DCGAN generator (main.0.weight, main.1.weight, … main.N.weight)"
 FORMAT = "pytorch/examples DCGAN generator"
@@ -55,6 +56,8 @@ def read(state: dict[str, torch.Tensor], path: Path):
     ngf, channels = (int(s) for s in convs[-1][1].shape[:2])
     # Each stage after the first 4×4 one doubles the side.
     image_size = 4 * 2 ** (len(convs) - 1)
+    check_image_side(path, image_size)
+    check_latent(path, (nz,))
     generator = Generator(nz=nz, ngf=ngf, channels=channels, image_size=image_size)
     load_exactly(generator, state, path)
     detected = f"{FORMAT} (nz={nz}, ngf={ngf}, {image_words(image_size, channels)})"

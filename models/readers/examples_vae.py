@@ -17,6 +17,7 @@ from models.errors import CheckpointError
 from models.families.vae import VAEModel
 from models.nets.mnist_vae import MnistVAE
 from models.readers import image_words, load_exactly
+from models.readers.limits import check_image_side, check_latent
 
 NAME = "pytorch/examples MNIST VAE (fc1, fc21, fc22, fc3, fc4)"
 FORMAT = "pytorch/examples MNIST VAE"
@@ -36,6 +37,8 @@ def read(state: dict[str, torch.Tensor], path: Path):
     # The script flattens square grey images; anything else is another model.
     if side * side != pixels:
         raise CheckpointError(f"{path}: fc1 takes {pixels} inputs, which is not a square grey image")
+    check_image_side(path, side)
+    check_latent(path, (latent,))
     net = MnistVAE(image_size=side, hidden=hidden, latent_dim=latent)
     load_exactly(net, state, path)
     detected = f"{FORMAT} (hidden={hidden}, latent={latent}, {image_words(side, 1)})"

@@ -21,7 +21,7 @@ from models.readers import examples_dcgan, examples_vae, first_line
 
 # Each architecture module offers NAME, matches(state) and read(state, path).
 ARCHITECTURES = (examples_dcgan, examples_vae)
-WRAPPER_KEYS = ("state_dict", "model", "netG", "generator")
+WRAPPER_KEYS = ("state_dict", "model", "netG", "generator", "g_ema", "ema")
 
 
 def read_torch_file(path: str | Path, device: str = "cpu"):
@@ -42,8 +42,11 @@ def read_torch_file(path: str | Path, device: str = "cpu"):
         Naming the file: unreadable, unsafe to unpickle, or of an
         architecture not recognised, or whose tensors do not fit it.
     """
+    from models.readers.limits import check_finite
+
     path = Path(path)
     state = load_state_dict(path)
+    check_finite(path, state)
     for arch in ARCHITECTURES:
         if arch.matches(state):
             return arch.read(state, path).to(device)
@@ -56,11 +59,12 @@ def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _safe_load(path: Path) -> Any:
-    if not path.exists():
-        raise CheckpointError(f"{path}: no such file")
+    from models.readers.limits import check_readable
+
+    st = check_readable(path)  # the OS's reason (permission denied, a symlink loop), not torch's guess
     if path.is_dir():
         raise CheckpointError(f"{path}: is a folder, not a PyTorch checkpoint file")
-    if path.stat().st_size == 0:
+    if st.st_size == 0:
         raise CheckpointError(f"{path}: the file is empty")
     try:
         # map_location: a state dict saved on a GPU must open on a CPU-only machine.
@@ -92,10 +96,22 @@ def _unwrap(obj: Any, path: Path) -> dict[str, torch.Tensor]:
             if isinstance(inner, dict) and any(isinstance(v, torch.Tensor) for v in inner.values()):
                 obj = inner
                 break
+        else:
+            # One state dict under a key of its own naming ({"g_ema": sd}) is as clear as a known wrapper.
+            nested = [v for v in obj.values() if isinstance(v, dict) and any(isinstance(t, torch.Tensor) for t in v.values())]
+            if len(nested) == 1 and not any(isinstance(v, torch.Tensor) for v in obj.values()):
+                obj = nested[0]
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path}: holds a {type(obj).__name__}, not a state dict of tensors")
     state = {k: v for k, v in obj.items() if isinstance(k, str) and isinstance(v, torch.Tensor)}
     if not state:
+        # Say where the tensors are when they sit one level down under a key
+        # we do not unwrap ({"G": ..., "D": ...}): "holds no tensors" would be false.
+        nested = [str(k) for k, v in obj.items() if isinstance(v, dict) and any(isinstance(t, torch.Tensor) for t in v.values())]
+        if nested:
+            raise CheckpointError(f"{path}: holds no tensors at the top level but state dicts under "
+                                  f"{', '.join(repr(k) for k in nested[:5])}; re-save the generator's state dict "
+                                  f"alone with torch.save(sd[{nested[0]!r}], path)")
         keys = ", ".join(map(str, list(obj)[:5]))
         raise CheckpointError(f"{path}: holds no tensors (keys: {keys or 'none'})")
     if all(k.startswith("module.") for k in state):

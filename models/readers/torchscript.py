@@ -13,7 +13,6 @@ or from keyword arguments, which win over the sidecar.
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,9 @@ import torch
 from models.contract import ModelInfo
 from models.errors import CheckpointError, MissingHyperParameters
 from models.families.scripted import ScriptedModel
+from models.paths import utf8_path
 from models.readers import first_line, image_words
+from models.readers.limits import MAX_HEADER_BYTES, check_finite, check_image_side, check_latent, os_cause, parse_json
 
 REQUIRED = ("latent_shape", "image_size", "channels")
 FAMILIES = ("gan", "vae", "diffusion")
@@ -58,16 +59,22 @@ def read_torchscript(path: str | Path, **hints: Any) -> ScriptedModel:
             missing,
         )
     latent_shape, size, channels, output_range, family = _validate(meta, path)
+    # Before the archive is loaded or probed: a sidecar's latent_shape
+    # [1000000000] would otherwise allocate gigabytes in the probe decode.
+    check_latent(path, latent_shape)
+    check_image_side(path, size)
     try:
         with warnings.catch_warnings():
             # Recent torch deprecates TorchScript; the user can do nothing about
             # that warning, so it would only be noise beside the one-line output.
             warnings.simplefilter("ignore", DeprecationWarning)
-            module = torch.jit.load(str(path), map_location="cpu")
+            with utf8_path(path) as name:  # torch.jit.load takes only UTF-8 names
+                module = torch.jit.load(name, map_location="cpu")
     except Exception as exc:  # torch raises RuntimeError and ValueError for damaged archives
         raise CheckpointError(f"{path}: not a readable TorchScript archive ({first_line(exc)})") from exc
     if not hasattr(module, "decode"):
         raise CheckpointError(f"{path}: the TorchScript module has no decode(z) method")
+    check_finite(path, module.state_dict())
     detected = f"TorchScript decoder ({family}, latent {'×'.join(map(str, latent_shape))}, {image_words(size, channels)})"
     info = ModelInfo(
         name=str(meta.get("name") or path.stem), family=family, image_size=size, channels=channels,
@@ -83,10 +90,14 @@ def read_torchscript(path: str | Path, **hints: Any) -> ScriptedModel:
 def _sidecar(path: Path) -> dict[str, Any]:
     for candidate in (path.with_name(path.name + ".json"), path.with_suffix(".json")):
         if candidate.is_file():
+            if candidate.stat().st_size > MAX_HEADER_BYTES:
+                raise CheckpointError(f"{candidate}: the sidecar of {path.name} is larger than the "
+                                      f"{MAX_HEADER_BYTES} bytes this app reads")
             try:
-                meta = json.loads(candidate.read_text())
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise CheckpointError(f"{candidate}: the sidecar of {path.name} is not valid JSON ({exc})") from exc
+                text = candidate.read_bytes()
+            except OSError as exc:
+                raise CheckpointError(f"{candidate}: the sidecar of {path.name} cannot be read ({os_cause(exc)})") from exc
+            meta = parse_json(text, candidate, f"sidecar of {path.name}")
             if not isinstance(meta, dict):
                 raise CheckpointError(f"{candidate}: the sidecar of {path.name} is not a JSON object")
             return meta

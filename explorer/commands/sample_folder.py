@@ -1,0 +1,219 @@
+"""The folder ``sample`` writes: its limits, its run record and how an interrupted run resumes.
+
+A run streams ``metadata.jsonl``: each image's line is appended (and flushed)
+once its PNG is on disk, so at any moment every listed file exists, and at
+worst the images written after the last listed one are unlisted (a resume
+writes them again). While a run is unfinished the folder also holds
+``.sample-run.json``, the settings that decide its bytes (checkpoint digest,
+seed, N, shard, batch size, steps); a successful run removes it, so a finished
+folder holds exactly the PNGs and ``metadata.jsonl``. ``--resume`` checks those
+settings, keeps the longest listed prefix of the run whose files exist, and
+continues from the batch it ends in, so the result is byte-identical to an
+uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+METADATA = "metadata.jsonl"
+RUN_RECORD = ".sample-run.json"
+# More images than this in one run is a typo or an attack, not a data set.
+MAX_N = 10 ** 8
+# What one batch's latents, activations and images may take; a batch of the
+# default size is always allowed, so normal runs keep their batch grid (and bytes).
+BATCH_MEMORY_BUDGET = 512 * 2 ** 20
+DEFAULT_BATCH_SIZE = 64
+# Decoder activations are several times the float output; this is a generous factor.
+_ACTIVATION_FACTOR = 64
+_BLOCK = 4096  # a file takes at least one file-system block
+
+
+def check_count(n: int) -> None:
+    """Refuse absurd ``--n`` before anything is loaded."""
+    if n > MAX_N:
+        raise ValueError(f"--n {n}: at most {MAX_N:,} images in one run")
+
+
+def bounded_batch_size(batch_size: int, image_size: int, channels: int, latent_size: int) -> int:
+    """``batch_size`` clamped so one batch fits `BATCH_MEMORY_BUDGET` (never below the default)."""
+    per_image = image_size * image_size * channels * 4 * _ACTIVATION_FACTOR + latent_size * 4 * 4
+    limit = max(DEFAULT_BATCH_SIZE, BATCH_MEMORY_BUDGET // max(per_image, 1))
+    return min(batch_size, limit)
+
+
+def bytes_per_image(image_size: int, channels: int, latent_size: int) -> int:
+    """A generous bound on the disk one image takes: its PNG plus its metadata line.
+
+    A PNG of incompressible pixels is the raw pixels, a filter byte per row and
+    a little zlib and chunk overhead; a file takes whole blocks. The metadata
+    line holds the latent as JSON floats (at most ~25 characters each).
+    """
+    raw = image_size * (image_size * channels + 1)
+    png = raw + raw // 1000 + 1024
+    png = -(-png // _BLOCK) * _BLOCK
+    return png + latent_size * 25 + 1024
+
+
+def _existing_ancestor(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if nbytes < 1000 or unit == "TB":
+            return f"{nbytes:.0f} {unit}" if unit == "bytes" else f"{nbytes:.1f} {unit}"
+        nbytes /= 1000
+    raise AssertionError("unreachable")
+
+
+def check_disk_space(out: Path, count: int, per_image: int) -> None:
+    """Refuse a run whose estimated output does not fit in the free space where ``out`` is."""
+    if count == 0:
+        return
+    needed = count * per_image
+    free = shutil.disk_usage(_existing_ancestor(out)).free
+    if needed > free:
+        raise OSError(f"{out}: {count:,} images need up to {_size(needed)} (about {_size(per_image)} each), "
+                      f"only {_size(free)} free there")
+
+
+def run_settings(digest: str, model_name: str, seed: int, n: int, shard, batch_size: int, steps,
+                 latent_shape) -> dict:
+    """What decides the bytes of a run; a resume must match it exactly."""
+    return {"sha256": digest, "model": model_name, "seed": seed, "n": n, "shard": list(shard),
+            "batch_size": batch_size, "steps": steps, "latent_shape": list(latent_shape)}
+
+
+_OPTION = {"sha256": "checkpoint", "model": "checkpoint", "seed": "--seed", "n": "--n", "shard": "--shard",
+           "batch_size": "--batch-size", "steps": "--steps", "latent_shape": "--latent-shape"}
+
+
+def write_run_record(out: Path, settings: dict) -> None:
+    """Mark ``out`` as holding an unfinished run with these settings."""
+    from models.checkpoint import atomic_write_bytes
+
+    text = json.dumps(settings, indent=1)
+    atomic_write_bytes(out / RUN_RECORD, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def finish_run(out: Path) -> None:
+    """The run completed: the folder holds exactly its PNGs and metadata.jsonl."""
+    (out / RUN_RECORD).unlink(missing_ok=True)
+
+
+def _read_lines(out: Path) -> list[str]:
+    """The complete lines of ``out``'s metadata.jsonl; a line cut off by an interruption is dropped."""
+    try:
+        text = (out / METADATA).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OSError(f"{out / METADATA}: cannot be read to resume ({exc})") from None
+    lines = text.split("\n")
+    return lines[:-1]  # the last piece is "" after a complete line, or a cut-off line
+
+
+def resume_point(out: Path, settings: dict, indices) -> tuple[int, list[str]]:
+    """How much of this run ``out`` already holds: (images done, their metadata lines).
+
+    Raises
+    ------
+    ValueError
+        The folder holds a run with other settings (named), or a finished run
+        whose settings cannot be checked and that lacks some of these images.
+    """
+    record_path = out / RUN_RECORD
+    recorded = None
+    if record_path.is_file():
+        try:
+            recorded = json.loads(record_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ValueError(f"--resume: {record_path} is damaged ({exc}); start afresh without --resume") from None
+    if isinstance(recorded, dict):
+        differ = [k for k in settings if recorded.get(k) != settings[k]]
+        if differ:
+            said = "; ".join(f"{_OPTION[k]} was {_show(k, recorded.get(k))}, now {_show(k, settings[k])}"
+                             for k in differ)
+            raise ValueError(f"--resume: {out} holds a run with other settings ({said})")
+    kept = []
+    for line, i in zip(_read_lines(out), indices):
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            break
+        name = f"{int(i):06d}.png"
+        if not isinstance(rec, dict) or rec.get("index") != int(i) or rec.get("file") != name:
+            break
+        for key in ("seed", "sha256"):
+            if rec.get(key) != settings[key]:
+                raise ValueError(f"--resume: {out} holds a run with other settings "
+                                 f"({_OPTION[key]} was {_show(key, rec.get(key))}, now {_show(key, settings[key])})")
+        if not (out / name).is_file():
+            break
+        kept.append(line)
+    if recorded is None and (kept or (out / METADATA).exists()) and len(kept) < len(indices):
+        raise ValueError(f"--resume: {out} holds a finished run with no record of its settings; "
+                         "start afresh without --resume")
+    return len(kept), kept
+
+
+def _show(key: str, value) -> str:
+    if key == "sha256" and isinstance(value, str):
+        return f"a checkpoint with sha256 {value[:12]}…"
+    if key == "shard" and isinstance(value, list) and len(value) == 2:
+        return f"{value[0]}/{value[1]}"
+    return str(value)
+
+
+class MetadataStream:
+    """metadata.jsonl, appended one flushed line per image written.
+
+    Parameters
+    ----------
+    out : Path
+        The run's folder.
+    kept : list of str
+        Lines of an earlier, interrupted part of this run to keep; the file is
+        rewritten (atomically) to hold exactly these before appending.
+    """
+
+    def __init__(self, out: Path, kept: list[str]) -> None:
+        from models.checkpoint import atomic_write_bytes
+
+        self.path = out / METADATA
+        text = "".join(line + "\n" for line in kept)
+        atomic_write_bytes(self.path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        try:
+            self._file = open(self.path, "a", encoding="utf-8")
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
+
+    def append(self, line: str) -> None:
+        """List one image whose PNG is on disk."""
+        try:
+            self._file.write(line + "\n")
+            self._file.flush()
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
+
+    def close(self) -> None:
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError:
+            pass
+        finally:
+            self._file.close()
+
+    def __enter__(self) -> MetadataStream:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
