@@ -10,8 +10,6 @@ that names the file and the cause.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
