@@ -1,4 +1,4 @@
-"""Start-up: ``latent-explorer [--debug] [CHECKPOINT|SESSION_FILE]`` opens the
+"""Start-up: ``latent-explorer [--debug] [--bank N] [CHECKPOINT|SESSION_FILE]`` opens the
 window; ``latent-explorer [--debug] COMMAND ...`` runs a headless command (see
 ``cli.py``).
 
@@ -17,8 +17,8 @@ import traceback
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-USAGE = ("usage: latent-explorer [--debug] [CHECKPOINT | SESSION_FILE]  (open the window)\n"
-         "       latent-explorer [--debug] COMMAND ...            (see latent-explorer --help)")
+USAGE = ("usage: latent-explorer [--debug] [--bank N] [CHECKPOINT | SESSION_FILE]  (open the window)\n"
+         "       latent-explorer [--debug] COMMAND ...                     (see latent-explorer --help)")
 log = logging.getLogger("latent_explorer")
 
 # Marks the handlers setup_logging adds, so a second call replaces them
@@ -228,28 +228,52 @@ class GuiArgs(NamedTuple):
 
     target: str | None
     debug: bool
+    bank: int | None = None  # --bank N: codes in the latent bank for this run (None: the remembered size)
+
+
+def _bank_size(text: str) -> int:
+    """The value of ``--bank``: a whole number of codes within the bank builder's limits."""
+    from explorer.cli import UsageError
+    from explorer.inference.bank_builder import MAX_BANK, MIN_BANK
+
+    try:
+        n = int(text.replace("_", ""))
+    except ValueError:
+        raise UsageError(f"--bank takes a whole number of latent codes, not {text!r}") from None
+    if not MIN_BANK <= n <= MAX_BANK:
+        raise UsageError(f"--bank {text}: the bank holds {MIN_BANK:,} to {MAX_BANK:,} latent codes")
+    return n
 
 
 def parse_gui_args(argv: list[str]) -> GuiArgs:
-    """Read ``[--debug] [CHECKPOINT|SESSION_FILE]`` (``--debug`` may come anywhere).
+    """Read ``[--debug] [--bank N] [CHECKPOINT|SESSION_FILE]`` (options may come anywhere;
+    ``--bank=N`` works too).
 
     Raises :class:`explorer.cli.UsageError` naming what is wrong.
     """
     from explorer.cli import UsageError
 
-    debug, positional, options_done = False, [], False
-    for arg in argv:
+    debug, bank, positional, options_done = False, None, [], False
+    args = iter(argv)
+    for arg in args:
         if options_done or arg == "-" or not arg.startswith("-"):
             positional.append(arg)
         elif arg == "--":
             options_done = True  # a file whose name starts with "-" follows
         elif arg == "--debug":
             debug = True
+        elif arg == "--bank":
+            value = next(args, None)
+            if value is None:
+                raise UsageError("--bank needs a number of latent codes, e.g. --bank 100000")
+            bank = _bank_size(value)
+        elif arg.startswith("--bank="):
+            bank = _bank_size(arg.split("=", 1)[1])
         else:
             raise UsageError(f"unknown option {arg}")
     if len(positional) > 1:
         raise UsageError(f"the window opens one file at a time, got {len(positional)}")
-    return GuiArgs(positional[0] if positional else None, debug)
+    return GuiArgs(positional[0] if positional else None, debug, bank)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,8 +288,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return cli_main(argv)
     try:
-        target, debug = parse_gui_args(argv)
+        target, debug, bank = parse_gui_args(argv)
     except UsageError as exc:
         print(f"latent-explorer: {exc}\n{USAGE}", file=sys.stderr)
         return 2
-    return run_gui(target, debug=debug)
+    return run_gui(target, bank_size=bank, debug=debug)

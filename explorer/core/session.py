@@ -76,13 +76,29 @@ class ExplorerSession:
         self.layout_method = "PCA"
         self.layout_axes: tuple[str, str] | None = None
         self.layout_cache: dict[tuple, np.ndarray] = {}  # (method, bank id) → coordinates
+        # The PCA of the bank shown, (bank, projection, points): switching back to PCA
+        # (or undoing to it) reuses it instead of refitting a large bank in the GUI thread.
+        self._pca: tuple | None = None
 
     # -- the bank ---------------------------------------------------------------
-    def set_bank(self, bank: LatentBank, model_path: str = "") -> None:
-        """Show a new bank laid out by PCA; vectors, waypoints, selection and history start afresh."""
+    def set_bank(self, bank: LatentBank, model_path: str = "", projection=None) -> None:
+        """Show a new bank laid out by PCA; vectors, waypoints, selection and history start afresh.
+
+        ``projection`` is a PCA already fitted to this bank off the GUI thread (the inference
+        worker fits one with every bank it builds): a :class:`PCAProjection`, or a pair of it
+        and the bank's 2-D points. Without one the PCA is fitted here.
+        """
         colour = self.colour_field
         self._reset()
         self.bank, self.model_path = bank, model_path
+        if projection is not None:
+            fitted, points = projection if isinstance(projection, tuple) else (projection, None)
+            if points is None:
+                points = fitted.transform(bank.latents)
+            points = np.asarray(points, np.float32)
+            if points.shape != (len(bank), 2):
+                raise ValueError(f"a precomputed PCA of {points.shape} points for a bank of {len(bank)}")
+            self._pca = (bank, fitted, points)
         self._fit_pca()
         fields = bank.colour_fields()
         self.colour_field = colour if colour in fields else default_colour_field(fields)
@@ -117,8 +133,10 @@ class ExplorerSession:
 
     # -- layouts ----------------------------------------------------------------
     def _fit_pca(self) -> None:
-        self.projection = PCAProjection(2).fit(self.bank.latents)
-        self.points = self.projection.transform(self.bank.latents)
+        if self._pca is None or self._pca[0] is not self.bank:
+            fitted = PCAProjection(2).fit(self.bank.latents)
+            self._pca = (self.bank, fitted, fitted.transform(self.bank.latents))
+        _, self.projection, self.points = self._pca
         self.layout_method, self.layout_axes = "PCA", None
 
     def use_pca(self) -> None:

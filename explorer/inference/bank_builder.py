@@ -14,6 +14,9 @@ import numpy as np
 from explorer.core.latent_bank import LatentBank
 
 Progress = Callable[[int, int], None]
+# The bank sizes a user may ask for (menu, --bank): PCA needs a few points, and past
+# a few million codes the latents alone outgrow a laptop's memory.
+MIN_BANK, MAX_BANK = 10, 5_000_000
 
 
 def _dataset_images(model, n: int, progress=None):

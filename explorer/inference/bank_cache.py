@@ -5,6 +5,11 @@ images: seconds on a CPU, every start. The result depends only on the
 checkpoint file, the bank's size and seed, and this code, so it is cached
 under a key made of those. A damaged or unreadable cache entry is ignored
 (and replaced); a cache folder that cannot be written just means no cache.
+
+A small bank is one compressed-free ``KEY.npz``. A large one (over
+``MMAP_THRESHOLD`` codes) is a folder ``KEY/`` of ``.npy`` files and a
+``meta.json``, loaded with ``mmap_mode="r"``: a 1M-code bank opens at once and
+its pages are read only when touched.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import io
 import json
 import logging
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +29,12 @@ from explorer.core.latent_bank import LatentBank
 
 log = logging.getLogger(__name__)
 BANK_FORMAT = 1  # bump when build_bank's output changes
+MMAP_THRESHOLD = 50_000  # codes; larger banks are cached as memory-mappable .npy files
+
+
+def is_large(n: int) -> bool:
+    """Whether a bank of ``n`` codes is cached (and loaded) memory-mapped."""
+    return n > MMAP_THRESHOLD
 
 
 def cache_dir() -> Path:
@@ -45,20 +58,40 @@ def cache_key(model, n: int, seed: int) -> str:
     return h.hexdigest()[:32]
 
 
+def _bank(meta: dict, arrays) -> LatentBank:
+    """A bank from its metadata and a mapping of its arrays (an open .npz, or loaded .npy files)."""
+    n = len(arrays["latents"])
+    for name in ("seeds", "indices", "labels", "thumbnails"):
+        if name in arrays and len(arrays[name]) != n:  # a half-written folder must not pass
+            raise ValueError(f"{name}: {len(arrays[name])} rows for {n} latents")
+    return LatentBank(
+        latents=arrays["latents"], latent_shape=tuple(meta["latent_shape"]), source=meta["source"],
+        seeds=arrays["seeds"], indices=arrays["indices"],
+        attributes={name: arrays[f"attr_{i}"] for i, name in enumerate(meta["attributes"])},
+        labels=arrays["labels"] if "labels" in arrays else None, label_names=tuple(meta["label_names"]),
+        thumbnails=arrays["thumbnails"] if "thumbnails" in arrays else None,
+    )
+
+
 def load(key: str) -> LatentBank | None:
+    """The cached bank for ``key``, memory-mapped if it is large; None if there is none (or it is damaged)."""
+    folder = cache_dir() / key
+    if folder.is_dir():
+        try:
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+                      for name in meta["arrays"]}
+            return _bank(meta, arrays)
+        except Exception as exc:  # a damaged entry is rebuilt, never trusted
+            log.warning("ignoring damaged bank cache %s: %s", folder, exc)
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
     path = cache_dir() / f"{key}.npz"
     if not path.exists():
         return None
     try:
         with np.load(path, allow_pickle=False) as d:
-            meta = json.loads(str(d["meta"]))
-            attributes = {name: d[f"attr_{i}"] for i, name in enumerate(meta["attributes"])}
-            return LatentBank(
-                latents=d["latents"], latent_shape=tuple(meta["latent_shape"]), source=meta["source"],
-                seeds=d["seeds"], indices=d["indices"], attributes=attributes,
-                labels=d["labels"] if "labels" in d else None, label_names=tuple(meta["label_names"]),
-                thumbnails=d["thumbnails"] if "thumbnails" in d else None,
-            )
+            return _bank(json.loads(str(d["meta"])), {name: d[name] for name in d.files})
     except Exception as exc:  # a damaged entry is rebuilt, never trusted
         log.warning("ignoring damaged bank cache %s: %s", path, exc)
         path.unlink(missing_ok=True)
@@ -66,20 +99,42 @@ def load(key: str) -> LatentBank | None:
 
 
 def save(key: str, bank: LatentBank) -> None:
-    from models.checkpoint import atomic_write_bytes
-
+    """Cache ``bank`` under ``key``; a large bank as a folder of .npy files (see the module's docstring)."""
     meta = {"latent_shape": list(bank.latent_shape), "source": bank.source, "attributes": list(bank.attributes),
             "label_names": list(bank.label_names)}
-    arrays = {"meta": np.array(json.dumps(meta)), "latents": bank.latents, "seeds": bank.seeds,
-              "indices": bank.indices}
+    arrays = {"latents": bank.latents, "seeds": bank.seeds, "indices": bank.indices}
     arrays.update({f"attr_{i}": v for i, v in enumerate(bank.attributes.values())})
     if bank.labels is not None:
         arrays["labels"] = bank.labels
     if bank.thumbnails is not None:
         arrays["thumbnails"] = bank.thumbnails
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
     try:
-        atomic_write_bytes(cache_dir() / f"{key}.npz", lambda tmp: Path(tmp).write_bytes(buf.getvalue()))
+        if is_large(len(bank)):
+            _save_folder(cache_dir() / key, meta, arrays)
+        else:
+            _save_npz(cache_dir() / f"{key}.npz", meta, arrays)
     except OSError as exc:  # no cache is fine
         log.info("bank cache not written (%s)", exc)
+
+
+def _save_npz(path: Path, meta: dict, arrays: dict) -> None:
+    from models.checkpoint import atomic_write_bytes
+
+    buf = io.BytesIO()
+    np.savez(buf, meta=np.array(json.dumps(meta)), **arrays)
+    atomic_write_bytes(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()))
+
+
+def _save_folder(folder: Path, meta: dict, arrays: dict) -> None:
+    """Write into a temporary sibling folder, then rename it into place: a reader
+    sees the whole entry or none of it (a crash leaves only a ``.tmp`` folder)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        for name, value in arrays.items():
+            np.save(tmp / f"{name}.npy", np.asarray(value), allow_pickle=False)
+        (tmp / "meta.json").write_text(json.dumps({**meta, "arrays": list(arrays)}), encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)  # an older entry for the same key
+        os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -24,7 +24,7 @@ class InferenceClient(QObject):
 
     modelLoaded = Signal(object)  # {"info", "device", "can_encode"} and the request
     deviceChanged = Signal(str)
-    bankReady = Signal(object)  # LatentBank
+    bankReady = Signal(object)  # BankResult: the bank, its PCA projection and points
     decoded = Signal(object, object)  # Decode request, uint8 images
     encoded = Signal(object)  # {"latents", "thumbnails", "files", "errors", "attributes", "labels"}
     failed = Signal(object, str)  # request, message

@@ -59,6 +59,16 @@ class BuildBank(Request):
 
 
 @dataclass(frozen=True)
+class BankResult:
+    """A :class:`BuildBank` answer: the bank, and its PCA fitted in the worker (a
+    ``PCAProjection`` and the bank's 2-D points), so the GUI thread never fits one."""
+
+    bank: Any
+    projection: Any = None
+    points: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
 class EncodeImages(Request):
     """Encode image files (or folders of them) into the model's latent space."""
 

@@ -17,7 +17,8 @@ from collections import deque
 from PySide6.QtCore import QObject, Signal, Slot
 
 from models.errors import LatentExplorerError, MissingHyperParameters
-from explorer.inference.requests import BuildBank, Decode, EncodeImages, LoadModel, Request, Response, SetDevice
+from explorer.inference.requests import (BankResult, BuildBank, Decode, EncodeImages, LoadModel, Request, Response,
+                                        SetDevice)
 
 log = logging.getLogger(__name__)
 
@@ -176,13 +177,28 @@ class InferenceWorker(QObject):
                 bank = build_bank(model, request.n, request.seed, self._progress(request))
                 if key:
                     bank_cache.save(key, bank)
-            return bank
+                    # A large bank is shown from its memory-mapped cache file: the pages
+                    # stay the OS's to drop, instead of a second copy in this process.
+                    if bank_cache.is_large(len(bank)):
+                        bank = bank_cache.load(key) or bank
+            return self._with_pca(bank, request)
         if isinstance(request, EncodeImages):
             return self._encode_images(request)
         if isinstance(request, Decode):
             model = self._require_model()
             return model.decode(_fit_latents(request.latents, model), progress=self._progress(request))
         raise TypeError(f"unknown request {type(request).__name__}")
+
+    def _with_pca(self, bank, request: Request) -> BankResult:
+        """The bank with its PCA layout, fitted here so the GUI thread only shows it
+        (fitting 200k codes took the GUI thread over a second)."""
+        from explorer.core.projection import PCAProjection
+
+        if len(bank) < 2:
+            return BankResult(bank)
+        self._progress(request)(1000, 1000)  # a last chance to cancel before the fit
+        projection = PCAProjection(2).fit(bank.latents)
+        return BankResult(bank, projection, projection.transform(bank.latents))
 
     def _encode_images(self, request: EncodeImages) -> dict:
         """Encode files: latents, decoded reconstructions, errors, classifier labels."""

@@ -41,6 +41,11 @@ class LayoutController(QObject):
             self.bar.count_label.setText("")
             return
         x, y, title = s.layout_title()
+        from explorer.core.projection import subsample_note
+
+        # A t-SNE/UMAP of a large bank ran on a subsample: say so, or its layout is taken for the whole truth.
+        note = subsample_note(s.layout_method, len(s.bank) - len(s.bank.user_files))
+        title = f"{title} · {note}" if note else title
         self.ctx.scatter.set_axis_labels(x, y)
         mine = len(s.bank.user_files)
         text = f"{len(s.bank):,} points · {s.bank.source}" + (f" + {mine} of yours" if mine else "") + f" · {title}"
@@ -93,13 +98,17 @@ class LayoutController(QObject):
     def _start_job(self, method: str) -> None:
         from explorer.inference.projection_job import ProjectionJob
 
-        job = ProjectionJob(method, self.ctx.session.bank.latents, 0, self)
+        from explorer.core.projection import subsample_note
+
+        bank = self.ctx.session.bank
+        job = ProjectionJob(method, bank.latents, 0, self)
         job.finished.connect(self._on_job_done)
         job.failed.connect(self._on_job_failed)
         job.cancelled.connect(self._on_job_cancelled)
         job.tick.connect(self._on_tick)
         self.projection_job = job
-        self.ctx.jobs.begin(job, f"Computing {method}…", self.cancel_job)
+        note = subsample_note(method, len(bank))
+        self.ctx.jobs.begin(job, f"Computing {note or method}…", self.cancel_job)
         job.start()
 
     def cancel_job(self) -> None:

@@ -35,7 +35,7 @@ from explorer.ui.walk_panel import WalkPanel
 from explorer.ui.wheel_guard import WheelGuard, guard_wheel
 from explorer.ui.window_context import WindowContext
 
-BANK_SIZE = 2000
+BANK_SIZE = 2000  # the default; Model ▸ Bank size changes it (remembered), --bank for one run
 CONTROLS = """<b>Mouse</b><br>
 Hover a point — thumbnail of its decoded image<br>
 Click a point — decode it into the preview<br>
@@ -54,7 +54,7 @@ Ctrl+0 reset the view · F1 this help"""
 class MainWindow(QMainWindow):
     """Scatter in the middle; preview and one dock per capability around it."""
 
-    def __init__(self, checkpoint: str | None = None, bank_size: int = BANK_SIZE, threads: int | None = None):
+    def __init__(self, checkpoint: str | None = None, bank_size: int | None = None, threads: int | None = None):
         super().__init__()
         self.setWindowTitle("Latent Explorer")
         self.resize(1280, 800)
@@ -168,6 +168,7 @@ class MainWindow(QMainWindow):
         explore.addAction("Find &neighbours", QKeySequence("Ctrl+N"), self.nearest.find)
         model_menu = mb.addMenu("&Model")
         m.fill_device_menu(model_menu.addMenu("&Device"))
+        m.fill_bank_size_menu(model_menu.addMenu("Bank &size"))
         model_menu.addAction("Re&build latent bank", m.rebuild_bank)
         mb.addMenu("&Help").addAction("&Controls", QKeySequence(Qt.Key.Key_F1), self._show_controls)
         m.refresh_recent()

@@ -9,15 +9,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QFileDialog, QLabel, QMenu
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMenu
 
-from explorer.inference.requests import BuildBank, LoadModel
+from explorer.inference.bank_builder import MAX_BANK, MIN_BANK
+from explorer.inference.requests import BankResult, BuildBank, LoadModel
 from models.paths import display_path as _shown  # a name that is not UTF-8 is shown with U+FFFD, never fails
 
 log = logging.getLogger(__name__)
 CHECKPOINT_FILTER = "Checkpoints (*.safetensors *.pt *.pth *.ckpt);;All files (*)"
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DEFAULT_MODEL = "toyfaces_vae"  # bundled; the loader finds a bundled model by its name
+BANK_SIZES = {"2k": 2_000, "10k": 10_000, "100k": 100_000, "1M": 1_000_000}  # Model ▸ Bank size
 
 
 class ModelController(QObject):
@@ -32,10 +34,13 @@ class ModelController(QObject):
     bankShown = Signal()
     openEnded = Signal(str)
 
-    def __init__(self, ctx, bank_size: int):
+    def __init__(self, ctx, bank_size: int | None = None):
         super().__init__(ctx.window)
         self.ctx = ctx
-        self.bank_size = bank_size
+        # Given (--bank, tests) it holds for this window only; else the size last chosen in the menu.
+        self.bank_size = int(bank_size) if bank_size else ctx.settings.bank_size()
+        self.bank_size_group = QActionGroup(self)
+        self.bank_size_actions: dict[str, QAction] = {}
         self.info = None
         self.device = ""
         self.hints_dialog = None
@@ -65,6 +70,47 @@ class ModelController(QObject):
             self.device_actions[name] = act
         self.device_actions.get(self.ctx.settings.device(), self.device_actions["auto"]).setChecked(True)
         self.device_group.triggered.connect(self._on_device_chosen)
+
+    def fill_bank_size_menu(self, menu: QMenu) -> None:
+        """Model ▸ Bank size: 2k, 10k, 100k, 1M or Other…; a choice rebuilds the bank and is remembered."""
+        for label, n in BANK_SIZES.items():
+            act = menu.addAction(f"{label} codes")
+            act.setData(n)
+            self.bank_size_actions[label] = act
+        menu.addSeparator()
+        self.bank_size_actions["other"] = other = menu.addAction("Other…")
+        other.setData(0)  # asks for a number
+        for act in self.bank_size_actions.values():
+            act.setCheckable(True)
+            self.bank_size_group.addAction(act)
+        self._check_bank_size()
+        self.bank_size_group.triggered.connect(self._on_bank_size_chosen)
+
+    def _check_bank_size(self) -> None:
+        if not self.bank_size_actions:
+            return
+        label = next((k for k, n in BANK_SIZES.items() if n == self.bank_size), "other")
+        self.bank_size_actions[label].setChecked(True)
+        self.bank_size_actions["other"].setText("Other…" if label != "other" else f"Other… ({self.bank_size:,})")
+
+    def _on_bank_size_chosen(self, action: QAction) -> None:
+        n = action.data()
+        if not n:
+            n, ok = QInputDialog.getInt(self.ctx.window, "Bank size", f"Latent codes in the bank ({MIN_BANK:,}–{MAX_BANK:,}):",
+                                        self.bank_size, MIN_BANK, MAX_BANK, 1000)
+            if not ok:
+                self._check_bank_size()  # the menu shows the size still in use
+                return
+        self.set_bank_size(n)
+
+    def set_bank_size(self, n: int) -> None:
+        """Use banks of ``n`` codes from now on (remembered), and rebuild the shown one at that size."""
+        n = max(MIN_BANK, min(MAX_BANK, int(n)))
+        self.ctx.settings.set_bank_size(n)
+        changed, self.bank_size = n != self.bank_size or self.ctx.session.bank is None, n
+        self._check_bank_size()
+        if changed:
+            self.rebuild_bank()
 
     def refresh_recent(self, items: list[str] | None = None) -> None:
         self.recent_menu.clear()
@@ -117,7 +163,7 @@ class ModelController(QObject):
             self._loaded(payload, request)
         elif isinstance(request, BuildBank):
             self.ctx.jobs.end(request)
-            self._show_bank(payload)
+            self._show_bank(payload)  # a BankResult: the bank and its PCA, fitted in the worker
         else:  # SetDevice
             self.device = payload["device"]
             self.update_status()
@@ -146,10 +192,15 @@ class ModelController(QObject):
             self._build_bank()
 
     def _show_bank(self, bank) -> None:
+        """Put ``bank`` (a LatentBank, or a BankResult with its PCA already fitted) into the session."""
+        projection = None
+        if isinstance(bank, BankResult):
+            projection = (bank.projection, bank.points) if bank.projection is not None else None
+            bank = bank.bank
         log.info("latent bank ready: %d codes (%s), %.2f s after start", len(bank), bank.source,
                  time.perf_counter() - self._started)
         self.ctx.scatter.set_placeholder("")
-        self.ctx.session.set_bank(bank, self.info.path if self.info else "")
+        self.ctx.session.set_bank(bank, self.info.path if self.info else "", projection)
         self.bankShown.emit()
         self.update_status()
 

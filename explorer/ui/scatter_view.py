@@ -1,16 +1,26 @@
-"""The latent scatter: one pyqtgraph ScatterPlotItem, picking done in core."""
+"""The latent scatter: one pyqtgraph ScatterPlotItem, or a density image past a
+point budget; picking done in core."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.core.colouring import Colouring
+from explorer.core.density import POINT_BUDGET, DensityBinner, render
 from explorer.core.picking import PointPicker
 
 PICK_RADIUS_PX = 6
+#: Screen pixels per density bin: points are drawn 6 px wide, so 2 px bins look
+#: the same and bin four times fewer cells than 1 px ones.
+BIN_PX = 2
+#: At most one re-bin per this many ms while the view moves (throttled, not
+#: debounced, so a long pan still refreshes); the image is placed in data
+#: coordinates, so between re-bins it pans and zooms with the view.
+REBIN_MS = 30
+_STALE = ()
 
 
 class ScatterView(QWidget):
@@ -20,6 +30,12 @@ class ScatterView(QWidget):
     view menu (pyqtgraph's). Points are fed in one ``setData`` call with shared
     brushes, and the point under the mouse is found by a KD-tree, not by
     pyqtgraph's per-item hover tests.
+
+    With more than ``point_budget`` points in view the points are replaced by
+    a density image (:mod:`explorer.core.density`) re-binned as the view moves;
+    zooming in until few enough are in view brings the points back (fed only
+    the ones near the view, so pyqtgraph's per-point cost stays bounded).
+    Overlays, the marker and the lasso are drawn over either.
     """
 
     hovered = Signal(int, QPointF)  # index (-1 for none, also when the pointer leaves the plot), global position
@@ -34,9 +50,30 @@ class ScatterView(QWidget):
         self.plot = pg.PlotWidget(viewBox=LassoViewBox())
         self.plot.setAspectLocked(False)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
+        for name in ("left", "bottom"):
+            # Grid lines at the minor tick levels cost ~60 ms a frame at 1200×800
+            # (translucent full-height lines); the major ones alone cost ~1 ms.
+            self.plot.getPlotItem().getAxis(name).setStyle(maxTickLevel=0)
         self.plot.getPlotItem().setMenuEnabled(True)
         self.scatter = pg.ScatterPlotItem(pxMode=True, size=6, pen=None, useCache=True)
         self.plot.addItem(self.scatter)
+        self.density = pg.ImageItem(axisOrder="row-major")
+        self.density.setVisible(False)
+        # Ignored by auto-range: the image spans the view, so fitting the view to it
+        # would grow the view, re-bin a bigger image, and so on forever.
+        self.plot.addItem(self.density, ignoreBounds=True)
+        self.point_budget = POINT_BUDGET
+        self.density_mode = False
+        self._binner: DensityBinner | None = None
+        self._colouring: Colouring | None = None
+        self._brushes = np.zeros(0, object)
+        # The rectangle whose points the scatter holds: None when it holds them all,
+        # _STALE when it must be refilled (new points or colours).
+        self._fed: tuple[tuple[float, float], tuple[float, float]] | None = _STALE
+        self._rebin_timer = QTimer(self)
+        self._rebin_timer.setSingleShot(True)
+        self._rebin_timer.setInterval(REBIN_MS)
+        self._rebin_timer.timeout.connect(self.refresh)
         self.marker = pg.ScatterPlotItem(pxMode=True, size=16, brush=None, symbol="o")
         self.plot.addItem(self.marker)
         self.overlays: dict[str, pg.GraphicsObject] = {}
@@ -47,6 +84,8 @@ class ScatterView(QWidget):
         vb = self.plot.getPlotItem().vb
         vb.lassoMoved.connect(self._on_lasso_moved)
         vb.lassoDone.connect(self._on_lasso_done)
+        vb.sigRangeChanged.connect(self._on_range_changed)
+        vb.sigResized.connect(self._on_range_changed)
         # The legend sits under the plot, not on it, so it never covers data.
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.TextFormat.RichText)
@@ -97,14 +136,25 @@ class ScatterView(QWidget):
         """Replace every point (n, 2) and colour them."""
         self.points = np.asarray(points, np.float32)
         self._picker = PointPicker(self.points)
+        self._picker.start()
+        self._binner = DensityBinner(self.points, colouring.categories, len(colouring.colours))
         self.marker.setData([], [])
-        self._draw(colouring)
+        self._fed = _STALE
+        self.scatter.setData([], [])
+        self.density_mode = False  # an empty bank leaves no image behind
+        self.density.setVisible(False)
+        self.scatter.setVisible(True)
+        self._set_colouring(colouring)
         self.reset_view()
+        self.refresh()
 
     def reset_view(self) -> None:
         """Fit the view to the bank's points (not to overlays placed by an older layout)."""
         if len(self.points):
-            self.plot.getPlotItem().vb.autoRange(items=[self.scatter])
+            lo, hi = self.points.min(0), self.points.max(0)
+            # Fit the points' bounds, not the scatter item's, which may hold only a subset.
+            self.plot.getPlotItem().vb.setRange(QRectF(float(lo[0]), float(lo[1]),
+                                                       float(hi[0] - lo[0]), float(hi[1] - lo[1])))
 
     def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
         (x0, x1), (y0, y1) = self.plot.getPlotItem().vb.viewRange()
@@ -119,13 +169,83 @@ class ScatterView(QWidget):
         item.setLabel("left", y)
 
     def set_colouring(self, colouring: Colouring) -> None:
-        self._draw(colouring)
+        """Recolour the points (or the density image) and the legend."""
+        self._set_colouring(colouring)
+        if self._binner is not None:
+            self._binner.set_categories(colouring.categories, len(colouring.colours))
+        self._fed = _STALE
+        self.refresh()
 
-    def _draw(self, colouring: Colouring) -> None:
-        # One brush object per category: pyqtgraph caches symbols by brush identity.
-        brushes = [pg.mkBrush(*c, 200) for c in colouring.colours]
-        per_point = [brushes[c] for c in colouring.categories]
-        self.scatter.setData(pos=self.points, brush=per_point, data=np.arange(len(self.points)))
+    def _on_range_changed(self, *_args) -> None:
+        if len(self.points) and not self._rebin_timer.isActive():
+            self._rebin_timer.start()
+
+    def refresh(self) -> None:
+        """Choose points or density for the current view and draw it (called,
+        throttled, whenever the view moves)."""
+        self._rebin_timer.stop()
+        if self._binner is None or not len(self.points):
+            return
+        view = self.view_range()
+        counts = None
+        if len(self.points) <= self.point_budget:
+            in_view = 0
+        elif self.density_mode:
+            # Already drawing density: bin first, the bins' total is the count in view
+            # (one pass over the points instead of two).
+            counts = self._density_counts(view)
+            in_view = int(counts.sum())
+        else:
+            in_view = self._binner.count_in_view(*view)
+        self.density_mode = in_view > self.point_budget
+        if self.density_mode:
+            counts = self._density_counts(view) if counts is None else counts
+            self.density.setImage(render(counts, self._colouring.colours), autoLevels=False)
+            (x0, x1), (y0, y1) = view
+            self.density.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        else:
+            self._feed_points(view)
+        self.density.setVisible(self.density_mode)
+        self.scatter.setVisible(not self.density_mode)
+
+    def _density_counts(self, view) -> np.ndarray:
+        vb = self.plot.getPlotItem().vb
+        w = max(int(vb.width() / BIN_PX), 1)
+        h = max(int(vb.height() / BIN_PX), 1)
+        return self._binner.counts(*view, w, h)
+
+    def _feed_points(self, view) -> None:
+        if len(self.points) <= self.point_budget:
+            if self._fed is not None:  # a small bank: every point, once
+                self._set_scatter(np.arange(len(self.points)))
+                self._fed = None
+            return
+        if self._fed not in (None, _STALE) and _inside(view, self._fed):
+            return
+        # A big bank zoomed in: feed the points in the view plus a margin of half
+        # a view each side, so panning a little needs no new setData.
+        (x0, x1), (y0, y1) = view
+        mx, my = (x1 - x0) / 2, (y1 - y0) / 2
+        fed = ((x0 - mx, x1 + mx), (y0 - my, y1 + my))
+        index = np.flatnonzero(self._binner.in_view(*fed))
+        # pyqtgraph's setData costs ~5 µs a point (per-point Python inside it): past
+        # the budget the margin is not worth its stall, so feed the view alone.
+        if len(index) > self.point_budget:
+            fed = view
+            index = np.flatnonzero(self._binner.in_view(*fed))
+        self._set_scatter(index)
+        self._fed = fed
+
+    def _set_scatter(self, index: np.ndarray) -> None:
+        # An object array of the shared brushes indexed by category: no Python
+        # list of n brushes, and pyqtgraph caches symbols by brush identity.
+        brushes = self._brushes[self._colouring.categories[index]]
+        self.scatter.setData(pos=self.points[index], brush=brushes, data=index)
+
+    def _set_colouring(self, colouring: Colouring) -> None:
+        self._colouring = colouring
+        self._brushes = np.empty(len(colouring.colours), object)
+        self._brushes[:] = [pg.mkBrush(*c, 200) for c in colouring.colours]
         counts = np.bincount(colouring.categories, minlength=len(colouring.names)) if len(self.points) else []
         entries = [f"<span style='color:rgb{tuple(c)}'>●</span>&nbsp;{name} ({n})"
                    for name, c, n in zip(colouring.names, colouring.colours, counts)]
@@ -200,6 +320,13 @@ class ScatterView(QWidget):
                 self.shiftClicked.emit(idx)
             else:
                 self.clicked.emit(idx)
+
+
+def _inside(inner, outer) -> bool:
+    """Whether the range pair ``inner`` lies within ``outer``."""
+    (ix0, ix1), (iy0, iy1) = inner
+    (ox0, ox1), (oy0, oy1) = outer
+    return ox0 <= ix0 and ix1 <= ox1 and oy0 <= iy0 and iy1 <= oy1
 
 
 class LassoViewBox(pg.ViewBox):

@@ -1,5 +1,5 @@
-"""Persistent preferences (recent files and sessions, device, theme, the last
-model and folder) in an INI file.
+"""Persistent preferences (recent files and sessions, device, theme, bank size,
+the last model and folder) in an INI file.
 
 The folder is ``$LATENT_EXPLORER_CONFIG_DIR`` when set (tests point it at a
 temporary folder), else Qt's per-user application config location.
@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QStandardPaths
 
 MAX_RECENT = 8
+DEFAULT_BANK_SIZE = 2000
 # A path whose name is not valid UTF-8 cannot be stored as INI text; it is
 # stored as this prefix plus the base64 of its bytes, and read back exactly.
 _BYTES_PREFIX = "fsbytes:"
@@ -90,6 +91,19 @@ class Settings:
 
     def set_device(self, device: str) -> None:
         self._set("device", device)
+
+    def bank_size(self) -> int:
+        """Codes in a new latent bank (Model ▸ Bank size); a damaged entry means the default."""
+        from explorer.inference.bank_builder import MAX_BANK, MIN_BANK
+
+        try:
+            n = int(self._q.value("bank_size", DEFAULT_BANK_SIZE))
+        except (TypeError, ValueError):
+            return DEFAULT_BANK_SIZE
+        return n if MIN_BANK <= n <= MAX_BANK else DEFAULT_BANK_SIZE
+
+    def set_bank_size(self, n: int) -> None:
+        self._set("bank_size", int(n))
 
     def theme(self) -> str:
         return str(self._q.value("theme", ""))
