@@ -50,6 +50,35 @@ def config_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def state_dir(tmp_path, monkeypatch):
+    """Autosaves and the last session go to this test's own folder."""
+    folder = tmp_path / "state"
+    monkeypatch.setenv("LATENT_EXPLORER_STATE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def disk_full_after_first_array(monkeypatch):
+    """A function that makes ``np.save`` write one array, then fail as a full disk
+    would; it returns the list of calls (``monkeypatch.undo()`` ends it)."""
+    import numpy as np
+
+    def arm() -> list:
+        real_save, calls = np.save, []
+
+        def failing_save(*args, **kwargs):
+            calls.append(1)
+            if len(calls) > 1:
+                raise OSError(28, "No space left on device")
+            real_save(*args, **kwargs)
+
+        monkeypatch.setattr(np, "save", failing_save)
+        return calls
+
+    return arm
+
+
+@pytest.fixture
 def client(qtbot):
     """An inference client with its worker thread; closed (and joined) afterwards."""
     from explorer.inference.client import InferenceClient

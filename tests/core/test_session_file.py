@@ -312,18 +312,11 @@ def test_unexpected_members_are_ignored_and_nothing_is_unpickled(tmp_path, monke
 
 # ----------------------------------------------------------------------------- atomic saving
 
-def test_interrupted_save_leaves_the_old_session_intact(tmp_path, monkeypatch):
+def test_interrupted_save_leaves_the_old_session_intact(tmp_path, disk_full_after_first_array):
     path = tmp_path / "s.lesession"
     save_session(path, full_doc(0))
     before = path.read_bytes()
-    real_save, calls = np.save, []
-
-    def failing_save(*args, **kwargs):
-        calls.append(1)
-        if len(calls) > 1:
-            raise OSError(28, "No space left on device")
-        real_save(*args, **kwargs)
-    monkeypatch.setattr(np, "save", failing_save)
+    disk_full_after_first_array()
     with pytest.raises(OSError, match="No space left") as info:
         save_session(path, full_doc(1))
     assert str(path) in str(info.value) and ".tmp" not in str(info.value)

@@ -252,9 +252,8 @@ def test_9_escape_with_nothing_to_dismiss_keeps_the_preview(qtbot, window):
     assert window.session.selection is None and window.preview.shown_image is not None
 
 
-def test_10_quit_and_restart_brings_back_vectors_waypoints_layout_and_selection(qtbot, config_dir, tiny_checkpoints,
-                                                                                 tmp_path, monkeypatch):
-    monkeypatch.setenv("LATENT_EXPLORER_STATE_DIR", str(tmp_path / "state"))
+def test_10_quit_and_restart_brings_back_vectors_waypoints_layout_and_selection(qtbot, config_dir, state_dir,
+                                                                                 tiny_checkpoints):
     w = open_window(qtbot, tiny_checkpoints["gan"])
     s = w.session
     coords = np.random.default_rng(0).standard_normal((len(s.bank), 2)).astype(np.float32)

@@ -28,14 +28,6 @@ BANK = 150
 
 
 @pytest.fixture
-def state_dir(tmp_path, monkeypatch):
-    """Autosaves and the last session go to this test's own folder."""
-    folder = tmp_path / "state"
-    monkeypatch.setenv("LATENT_EXPLORER_STATE_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
 def windows(qtbot, config_dir, state_dir):
     """Builds main windows and closes (joins) whatever a test leaves open."""
     made: list[MainWindow] = []
@@ -358,7 +350,8 @@ def test_a_model_whose_latent_does_not_fit_the_session_is_refused_by_name(qtbot,
 
 # ----------------------------------------------------------------------------- saving
 
-def test_an_interrupted_save_keeps_the_old_file(qtbot, windows, tiny_checkpoints, tmp_path, monkeypatch):
+def test_an_interrupted_save_keeps_the_old_file(qtbot, windows, tiny_checkpoints, tmp_path, monkeypatch,
+                                                 disk_full_after_first_array):
     w = windows(tiny_checkpoints["vae"])
     folder = tmp_path / "work"
     path = folder / "s.lesession"
@@ -366,15 +359,7 @@ def test_an_interrupted_save_keeps_the_old_file(qtbot, windows, tiny_checkpoints
     before = path.read_bytes()
     w.arith.define_vector("man", "query", "male", "mean")
     assert w.sessions.is_dirty()
-
-    real_save, calls = np.save, []
-
-    def failing_save(*args, **kwargs):
-        calls.append(1)
-        if len(calls) > 1:
-            raise OSError(28, "No space left on device")
-        real_save(*args, **kwargs)
-    monkeypatch.setattr(np, "save", failing_save)
+    calls = disk_full_after_first_array()
     assert not w.sessions.save()
     monkeypatch.undo()
     assert len(calls) == 2
