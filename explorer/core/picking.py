@@ -50,6 +50,11 @@ class PointPicker:
             self._builder = threading.Thread(target=self._build, daemon=True, name="kd-tree")
             self._builder.start()
 
+    def wait(self) -> None:
+        """Block until the index is built (the benchmark times frames after it)."""
+        if len(self.points):
+            self._ensure_tree()
+
     def _ensure_tree(self):
         if self._builder is not None:
             self._builder.join()

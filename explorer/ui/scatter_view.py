@@ -1,5 +1,5 @@
-"""The latent scatter: one pyqtgraph ScatterPlotItem, or a density image past a
-point budget; picking done in core."""
+"""The latent scatter: one point-cloud item, or a density image past a point
+budget; picking done in core."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from explorer.core.colouring import Colouring
 from explorer.core.density import POINT_BUDGET, DensityBinner, render
 from explorer.core.picking import PointPicker
+from explorer.ui.point_cloud_item import PointCloudItem
 
 PICK_RADIUS_PX = 6
 #: Screen pixels per density bin: points are drawn 6 px wide, so 2 px bins look
@@ -27,9 +28,9 @@ class ScatterView(QWidget):
     """Shows projected points coloured by category; emits hover and click indices.
 
     Pan with the left mouse button, zoom with the wheel, right-click for the
-    view menu (pyqtgraph's). Points are fed in one ``setData`` call with shared
-    brushes, and the point under the mouse is found by a KD-tree, not by
-    pyqtgraph's per-item hover tests.
+    view menu (pyqtgraph's). Points are drawn by a :class:`PointCloudItem`
+    (numpy arrays in, one pixmap-fragment call out), and the point under the
+    mouse is found by a KD-tree, not by pyqtgraph's per-item hover tests.
 
     With more than ``point_budget`` points in view the points are replaced by
     a density image (:mod:`explorer.core.density`) re-binned as the view moves;
@@ -49,13 +50,13 @@ class ScatterView(QWidget):
 
         self.plot = pg.PlotWidget(viewBox=LassoViewBox())
         self.plot.setAspectLocked(False)
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.showGrid(x=True, y=True)  # style_plot sets its colour
         for name in ("left", "bottom"):
             # Grid lines at the minor tick levels cost ~60 ms a frame at 1200×800
             # (translucent full-height lines); the major ones alone cost ~1 ms.
             self.plot.getPlotItem().getAxis(name).setStyle(maxTickLevel=0)
         self.plot.getPlotItem().setMenuEnabled(True)
-        self.scatter = pg.ScatterPlotItem(pxMode=True, size=6, pen=None, useCache=True)
+        self.scatter = PointCloudItem(size=6)
         self.plot.addItem(self.scatter)
         self.density = pg.ImageItem(axisOrder="row-major")
         self.density.setVisible(False)
@@ -66,7 +67,6 @@ class ScatterView(QWidget):
         self.density_mode = False
         self._binner: DensityBinner | None = None
         self._colouring: Colouring | None = None
-        self._brushes = np.zeros(0, object)
         # The rectangle whose points the scatter holds: None when it holds them all,
         # _STALE when it must be refilled (new points or colours).
         self._fed: tuple[tuple[float, float], tuple[float, float]] | None = _STALE
@@ -140,13 +140,19 @@ class ScatterView(QWidget):
         self._binner = DensityBinner(self.points, colouring.categories, len(colouring.colours))
         self.marker.setData([], [])
         self._fed = _STALE
-        self.scatter.setData([], [])
+        self._set_scatter(np.zeros(0, np.intp))
         self.density_mode = False  # an empty bank leaves no image behind
         self.density.setVisible(False)
         self.scatter.setVisible(True)
         self._set_colouring(colouring)
         self.reset_view()
         self.refresh()
+
+    def wait_for_index(self) -> None:
+        """Block until the hover index of the current points is built (it builds
+        in the background; the benchmark times frames once it has)."""
+        if self._picker is not None:
+            self._picker.wait()
 
     def reset_view(self) -> None:
         """Fit the view to the bank's points (not to overlays placed by an older layout)."""
@@ -228,8 +234,8 @@ class ScatterView(QWidget):
         mx, my = (x1 - x0) / 2, (y1 - y0) / 2
         fed = ((x0 - mx, x1 + mx), (y0 - my, y1 + my))
         index = np.flatnonzero(self._binner.in_view(*fed))
-        # pyqtgraph's setData costs ~5 µs a point (per-point Python inside it): past
-        # the budget the margin is not worth its stall, so feed the view alone.
+        # Past the budget the margin would make every paint cull more points than
+        # it draws: feed the view alone.
         if len(index) > self.point_budget:
             fed = view
             index = np.flatnonzero(self._binner.in_view(*fed))
@@ -237,15 +243,13 @@ class ScatterView(QWidget):
         self._fed = fed
 
     def _set_scatter(self, index: np.ndarray) -> None:
-        # An object array of the shared brushes indexed by category: no Python
-        # list of n brushes, and pyqtgraph caches symbols by brush identity.
-        brushes = self._brushes[self._colouring.categories[index]]
-        self.scatter.setData(pos=self.points[index], brush=brushes, data=index)
+        colouring = self._colouring
+        categories = colouring.categories[index] if colouring is not None else np.zeros(len(index), np.intp)
+        colours = colouring.colours if colouring is not None else ((200, 200, 200),)
+        self.scatter.set_points(self.points[index], index, categories, colours)
 
     def _set_colouring(self, colouring: Colouring) -> None:
         self._colouring = colouring
-        self._brushes = np.empty(len(colouring.colours), object)
-        self._brushes[:] = [pg.mkBrush(*c, 200) for c in colouring.colours]
         counts = np.bincount(colouring.categories, minlength=len(colouring.names)) if len(self.points) else []
         entries = [f"<span style='color:rgb{tuple(c)}'>●</span>&nbsp;{name} ({n})"
                    for name, c, n in zip(colouring.names, colouring.colours, counts)]

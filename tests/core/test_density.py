@@ -60,3 +60,9 @@ def test_picker_agrees_with_brute_force_at_every_zoom_and_never_rebuilds(monkeyp
             assert picker.nearest(x, y, tx, ty) == expected
             hits += expected is not None
     assert hits > 100 and len(built) == 1
+
+
+def test_points_without_a_place_are_in_no_bin():
+    pts = np.array([[0.5, 0.5], [np.nan, 0.5], [0.5, np.inf], [-np.inf, -np.inf]])
+    c = DensityBinner(pts, np.array([0, 1, 1, 0]), 2).counts((0, 1), (0, 1), 3, 3)
+    assert c.sum() == 1 and c[0, 1, 1] == 1

@@ -27,7 +27,7 @@ def test_opens_with_a_latent_bank_laid_out_and_coloured(window):
     bank = window.session.bank
     assert len(bank) == BANK and bank.source == "encoded toyfaces images"
     assert window.scatter.points.shape == (BANK, 2)
-    assert window.scatter.scatter.data.size == BANK
+    assert len(window.scatter.scatter) == BANK
     assert window.layout_bar.colour_combo.currentText() == "glasses"
     assert [window.layout_bar.colour_combo.itemText(i) for i in range(window.layout_bar.colour_combo.count())] == \
         ["(none)", "male", "glasses", "smiling", "hat", "beard"]
@@ -70,11 +70,12 @@ def test_hover_shows_a_thumbnail(qtbot, window):
 def test_colour_by_another_attribute(window):
     window.layout_bar.colour_combo.setCurrentText("male")
     assert window.session.colour_field == "male"
-    brushes = window.scatter.scatter.data["brush"]
+    drawn = window.scatter.scatter
     male = window.session.bank.attributes["male"] >= 0.5
-    assert brushes[np.flatnonzero(male)[0]] is not brushes[np.flatnonzero(~male)[0]]
+    colour = {i: drawn.colours[c] for i, c in zip(drawn.indices, drawn.categories)}
+    assert colour[np.flatnonzero(male)[0]] != colour[np.flatnonzero(~male)[0]]
     window.layout_bar.colour_combo.setCurrentText("(none)")
-    assert len({id(b) for b in window.scatter.scatter.data["brush"]}) == 1
+    assert len(set(drawn.categories.tolist())) == 1
 
 
 def test_a_bad_checkpoint_is_named_and_the_model_stays_usable(qtbot, window, tmp_path):

@@ -35,7 +35,7 @@ def test_density_engages_past_the_budget_and_points_return_when_zoomed_in(view):
     view.set_view_range((-0.3, 0.3), (-0.3, 0.3))
     view.refresh()  # what the throttle timer does once the view stops
     assert not view.density_mode and view.scatter.isVisible() and not view.density.isVisible()
-    fed = view.scatter.data["data"]
+    fed = view.scatter.indices
     assert 0 < len(fed) <= view.point_budget and len(fed) < n
     inside = (abs(pts[:, 0]) < 0.3) & (abs(pts[:, 1]) < 0.3)
     assert set(np.flatnonzero(inside)) <= set(fed.tolist())  # every point in view is drawn
@@ -50,10 +50,10 @@ def test_below_the_budget_every_point_is_drawn(view):
     n = 5000
     pts = np.random.default_rng(1).standard_normal((n, 2))
     view.set_points(pts, _colouring(n))
-    assert not view.density_mode and view.scatter.data.size == n and not view.density.isVisible()
+    assert not view.density_mode and len(view.scatter) == n and not view.density.isVisible()
     view.set_view_range((-0.1, 0.1), (-0.1, 0.1))
     view.refresh()
-    assert view.scatter.data.size == n
+    assert len(view.scatter) == n
 
 
 def test_recolouring_rebins_and_moving_the_view_rebins_after_a_moment(qtbot, view):
