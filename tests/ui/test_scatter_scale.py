@@ -88,3 +88,18 @@ def test_picking_in_density_mode_finds_the_point_under_the_cursor(view):
     assert not view.density_mode
     scene = vb.mapViewToScene(QPointF(*map(float, pts[index])))
     assert view.point_under(scene) == index
+
+
+def test_points_are_painted_in_their_category_colour(view):
+    pts = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]], np.float32)
+    colours = ((255, 0, 0), (0, 0, 255))
+    view.set_points(pts, Colouring("f", np.array([0, 1, 0]), ("a", "b"), colours))
+    view.set_placeholder("")
+    view.set_view_range((-1, 3), (-1, 2))
+    image = view.plot.grab().toImage()
+    vb = view.plot.getPlotItem().vb
+    for (x, y), category in zip(pts, (0, 1, 0)):
+        at = view.plot.mapFromScene(vb.mapViewToScene(QPointF(float(x), float(y))))
+        c = image.pixelColor(at)
+        red, blue = c.red(), c.blue()
+        assert (red > 150 and blue < 100) if category == 0 else (blue > 150 and red < 100), (x, y, c.name())
