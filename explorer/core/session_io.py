@@ -7,10 +7,16 @@ without a window.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from explorer.core.session import AXES, EMBEDDINGS, ExplorerSession
 from explorer.core.session_file import SessionDocument
+
+#: Banks with more codes than this are saved without their thumbnails (50k 32×32
+#: colour thumbnails are 150 MB; a million are 3 GB).
+THUMBNAILS_KEPT_UP_TO = 50_000
 
 
 def document_from_session(session: ExplorerSession, model_sha256: str,
@@ -20,8 +26,13 @@ def document_from_session(session: ExplorerSession, model_sha256: str,
     if session.bank is None:
         raise ValueError("there is nothing to save yet: no latent bank is open")
     current = None if session.current is None else (session.current[0], np.asarray(session.current[1], np.float32))
+    bank = session.bank
+    if len(bank) > THUMBNAILS_KEPT_UP_TO and bank.thumbnails is not None:
+        # A large bank's thumbnails are gigabytes, all derived from its latents:
+        # the file keeps the latents, and hovering decodes the image instead.
+        bank = dataclasses.replace(bank, thumbnails=None)
     return SessionDocument(
-        model_path=session.model_path, model_sha256=model_sha256, bank=session.bank,
+        model_path=session.model_path, model_sha256=model_sha256, bank=bank,
         layout_method=session.layout_kind(), layout_axes=session.layout_axes, points=session.points,
         embeddings=_embeddings_of_this_bank(session), colour_field=session.colour_field,
         vectors=[session.vectors[n] for n in session.vectors.names()], waypoints=list(session.waypoints),

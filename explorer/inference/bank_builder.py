@@ -42,8 +42,20 @@ def _dataset_images(model, n: int, progress=None):
     return None
 
 
-def build_bank(model, n: int = 2000, seed: int = 0, progress: Progress | None = None) -> LatentBank:
-    """Latents, thumbnails and attributes for ``model``; ``progress(done, 1000)``."""
+#: Codes decoded (and labelled) at a time: a multiple of the decode batch, so every
+#: image is decoded in a batch of the same composition however the bank is built.
+CHUNK = 256 * 8
+
+
+def build_bank(model, n: int = 2000, seed: int = 0, progress: Progress | None = None,
+               allocate: Callable | None = None) -> LatentBank:
+    """Latents, thumbnails and attributes for ``model``; ``progress(done, 1000)``.
+
+    ``allocate(name, shape, dtype)``, if given, returns the array the
+    thumbnails are written into (a memory-mapped file for a large bank):
+    they are decoded and labelled a chunk at a time, so building a 1M-code
+    bank never holds its gigabytes of thumbnails in memory.
+    """
     report = progress or (lambda d, t: None)
 
     def phase(lo: int, hi: int) -> Progress:
@@ -65,19 +77,32 @@ def build_bank(model, n: int = 2000, seed: int = 0, progress: Progress | None = 
         latents = model.sample_latents(seed, indices)
         source = f"prior samples, seed {seed}"
         seeds = np.full(n, seed, np.int64)
-    thumbnails = model.decode(latents, batch_size=256, progress=phase(500 if ds is not None else 0, 950))
-    if ds is None:
-        from models.loading import bundled_classifier_for
+    from models.loading import bundled_classifier_for
 
-        clf = bundled_classifier_for(model)
-        if clf is not None:
-            probs = clf.predict(thumbnails)
-            if clf.multilabel:
-                attributes = {k: probs[:, j] for j, k in enumerate(clf.names)}
-                source += ", labelled by the bundled classifier"
-            else:
-                labels, label_names = probs.argmax(1).astype(np.int64), clf.names
-                source += ", labelled by the bundled classifier"
+    clf = bundled_classifier_for(model) if ds is None else None
+    info = model.info
+    shape = (len(latents), info.image_size, info.image_size, info.channels)
+    thumbnails = allocate("thumbnails", shape, np.uint8) if allocate else np.empty(shape, np.uint8)
+    probs = np.empty((len(latents), len(clf.names)), np.float32) if clf is not None else None
+    lo = 500 if ds is not None else 0
+    decoding = phase(lo, 950 if clf is None else lo + (950 - lo) * 2 // 5)
+    labelling = phase(lo + (950 - lo) * 2 // 5, 950)
+    for start in range(0, len(latents), CHUNK):
+        stop = min(start + CHUNK, len(latents))
+        thumbnails[start:stop] = model.decode(latents[start:stop], batch_size=256)
+        decoding(stop, len(latents))
+    if clf is not None:
+        # After decoding, not interleaved: the classifier's batches then see
+        # the same images in the same order as they always did.
+        for start in range(0, len(latents), CHUNK):
+            stop = min(start + CHUNK, len(latents))
+            probs[start:stop] = clf.predict(np.asarray(thumbnails[start:stop]))
+            labelling(stop, len(latents))
+        if clf.multilabel:
+            attributes = {k: probs[:, j] for j, k in enumerate(clf.names)}
+        else:
+            labels, label_names = probs.argmax(1).astype(np.int64), clf.names
+        source += ", labelled by the bundled classifier"
     report(1000, 1000)
     return LatentBank(
         latents=latents.reshape(len(latents), -1).astype(np.float32),

@@ -98,23 +98,87 @@ def load(key: str) -> LatentBank | None:
         return None
 
 
-def save(key: str, bank: LatentBank) -> None:
-    """Cache ``bank`` under ``key``; a large bank as a folder of .npy files (see the module's docstring)."""
-    meta = {"latent_shape": list(bank.latent_shape), "source": bank.source, "attributes": list(bank.attributes),
+def _meta(bank: LatentBank) -> dict:
+    return {"latent_shape": list(bank.latent_shape), "source": bank.source, "attributes": list(bank.attributes),
             "label_names": list(bank.label_names)}
+
+
+def _arrays(bank: LatentBank) -> dict:
     arrays = {"latents": bank.latents, "seeds": bank.seeds, "indices": bank.indices}
     arrays.update({f"attr_{i}": v for i, v in enumerate(bank.attributes.values())})
     if bank.labels is not None:
         arrays["labels"] = bank.labels
     if bank.thumbnails is not None:
         arrays["thumbnails"] = bank.thumbnails
+    return arrays
+
+
+def save(key: str, bank: LatentBank) -> None:
+    """Cache ``bank`` under ``key``; a large bank as a folder of .npy files (see the module's docstring)."""
     try:
         if is_large(len(bank)):
-            _save_folder(cache_dir() / key, meta, arrays)
+            _save_folder(cache_dir() / key, _meta(bank), _arrays(bank))
         else:
-            _save_npz(cache_dir() / f"{key}.npz", meta, arrays)
+            _save_npz(cache_dir() / f"{key}.npz", _meta(bank), _arrays(bank))
     except OSError as exc:  # no cache is fine
         log.info("bank cache not written (%s)", exc)
+
+
+class Scratch:
+    """The temporary folder a large bank is built into, for arrays too big to hold in memory.
+
+    :meth:`allocate` hands out memory-mapped ``.npy`` files inside it (the
+    bank builder fills them a chunk at a time); :meth:`commit` writes the rest
+    of the bank beside them and renames the folder into the cache, without
+    copying what is already there. :meth:`discard` removes an uncommitted one.
+    """
+
+    def __init__(self, key: str):
+        self.folder = cache_dir() / key
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=self.folder.parent))
+        self.filled: dict[str, np.memmap] = {}
+
+    @classmethod
+    def open(cls, key: str) -> "Scratch | None":
+        """A scratch folder for ``key``, or None where the cache cannot be written."""
+        try:
+            return cls(key)
+        except OSError as exc:
+            log.info("no scratch folder for a large bank (%s): building it in memory", exc)
+            return None
+
+    def allocate(self, name: str, shape: tuple, dtype) -> np.ndarray:
+        """A writable memory-mapped array that becomes ``name`` of the cached bank
+        (an ordinary array where the disk has no room for it)."""
+        path = self.tmp / f"{name}.npy"
+        try:
+            array = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+            if hasattr(os, "posix_fallocate"):
+                # Reserve the blocks now: writing into a sparse mapping on a full
+                # disk kills the process (SIGBUS) instead of raising.
+                with open(path, "r+b") as f:
+                    os.posix_fallocate(f.fileno(), 0, path.stat().st_size)
+        except OSError as exc:
+            log.info("no room to cache %s on disk (%s): kept in memory", name, exc)
+            path.unlink(missing_ok=True)
+            return np.empty(shape, dtype)
+        self.filled[name] = array
+        return array
+
+    def commit(self, bank: LatentBank) -> None:
+        """Write what the bank holds beyond the allocated arrays and move it into the cache."""
+        arrays = _arrays(bank)
+        try:
+            for array in self.filled.values():
+                array.flush()
+            rest = {k: v for k, v in arrays.items() if k not in self.filled or v is not self.filled[k]}
+            _save_folder(self.folder, _meta(bank), rest, tmp=self.tmp, listed=list(arrays))
+        except OSError as exc:  # no cache is fine; the bank in hand still shows
+            log.info("bank cache not written (%s)", exc)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def _save_npz(path: Path, meta: dict, arrays: dict) -> None:
@@ -125,15 +189,16 @@ def _save_npz(path: Path, meta: dict, arrays: dict) -> None:
     atomic_write_bytes(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()))
 
 
-def _save_folder(folder: Path, meta: dict, arrays: dict) -> None:
+def _save_folder(folder: Path, meta: dict, arrays: dict, tmp: Path | None = None, listed=None) -> None:
     """Write into a temporary sibling folder, then rename it into place: a reader
-    sees the whole entry or none of it (a crash leaves only a ``.tmp`` folder)."""
+    sees the whole entry or none of it (a crash leaves only a ``.tmp`` folder).
+    ``tmp`` may already hold some of the entry's arrays (``listed`` names them all)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    tmp = tmp or Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     try:
         for name, value in arrays.items():
             np.save(tmp / f"{name}.npy", np.asarray(value), allow_pickle=False)
-        (tmp / "meta.json").write_text(json.dumps({**meta, "arrays": list(arrays)}), encoding="utf-8")
+        (tmp / "meta.json").write_text(json.dumps({**meta, "arrays": listed or list(arrays)}), encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)  # an older entry for the same key
         os.replace(tmp, folder)
     finally:

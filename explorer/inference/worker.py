@@ -173,14 +173,12 @@ class InferenceWorker(QObject):
             model = self._require_model()
             key = bank_cache.cache_key(model, request.n, request.seed) if model.info.path else None
             bank = bank_cache.load(key) if key else None
-            if bank is None:
+            if bank is None and key and bank_cache.is_large(request.n):
+                bank = self._build_large_bank(model, request, key)
+            elif bank is None:
                 bank = build_bank(model, request.n, request.seed, self._progress(request))
                 if key:
                     bank_cache.save(key, bank)
-                    # A large bank is shown from its memory-mapped cache file: the pages
-                    # stay the OS's to drop, instead of a second copy in this process.
-                    if bank_cache.is_large(len(bank)):
-                        bank = bank_cache.load(key) or bank
             return self._with_pca(bank, request)
         if isinstance(request, EncodeImages):
             return self._encode_images(request)
@@ -188,6 +186,24 @@ class InferenceWorker(QObject):
             model = self._require_model()
             return model.decode(_fit_latents(request.latents, model), progress=self._progress(request))
         raise TypeError(f"unknown request {type(request).__name__}")
+
+    def _build_large_bank(self, model, request, key: str):
+        """A large bank built straight into its cache folder: the thumbnails (3 GB
+        for 1M 32×32 colour codes) go to a memory-mapped file a chunk at a time,
+        and the bank is then shown from the cache, its pages the OS's to drop."""
+        from explorer.inference import bank_cache
+        from explorer.inference.bank_builder import build_bank
+
+        scratch = bank_cache.Scratch.open(key)
+        try:
+            bank = build_bank(model, request.n, request.seed, self._progress(request),
+                              allocate=scratch.allocate if scratch else None)
+            if scratch is not None:
+                scratch.commit(bank)
+        finally:
+            if scratch is not None:
+                scratch.discard()
+        return bank_cache.load(key) or bank
 
     def _with_pca(self, bank, request: Request) -> BankResult:
         """The bank with its PCA layout, fitted here so the GUI thread only shows it

@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import internals
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPixmap
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 
 
 class PointCloudItem(pg.GraphicsObject):
@@ -26,10 +26,11 @@ class PointCloudItem(pg.GraphicsObject):
     (the scatter view feeds a subset near the view when the bank is large).
     """
 
-    def __init__(self, size: int = 6, alpha: int = 200):
+    def __init__(self, size: int = 6, alpha: int = 200, ring: bool = False):
         super().__init__()
         self.size = int(size)
         self.alpha = int(alpha)
+        self.ring = ring  # an outline (a selection's mark) instead of a filled disc
         self.x = np.zeros(0, np.float32)
         self.y = np.zeros(0, np.float32)
         self.indices = np.zeros(0, np.intp)
@@ -97,11 +98,17 @@ class PointCloudItem(pg.GraphicsObject):
         atlas.fill(Qt.GlobalColor.transparent)
         painter = QPainter(atlas)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
         d = self.size * dpr
         for k, rgb in enumerate(self.colours):
-            painter.setBrush(QColor(*rgb, self.alpha))
-            painter.drawEllipse(QPointF(k * cell + cell / 2, cell / 2), d / 2, d / 2)
+            if self.ring:
+                painter.setPen(QPen(QColor(*rgb, self.alpha), 2 * dpr))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                r = d / 2 - dpr
+            else:
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(QColor(*rgb, self.alpha))
+                r = d / 2
+            painter.drawEllipse(QPointF(k * cell + cell / 2, cell / 2), r, r)
         painter.end()
         self._atlas, self._atlas_dpr, self._cell = atlas, dpr, cell
 

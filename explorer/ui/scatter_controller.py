@@ -31,6 +31,7 @@ class ScatterController(QObject):
         view.lassoFinished.connect(self._on_lasso)
         # Hover fires on every mouse move; at most one thumbnail update per 40 ms.
         self._throttled_hover = qthrottled(self._show_hover, timeout=40, parent=self)
+        self._hovering = -1  # the point under the pointer now
 
     def _redraw(self) -> None:
         s = self.ctx.session
@@ -54,6 +55,11 @@ class ScatterController(QObject):
         self.ctx.client.decode(s.bank.latent(index)[None], "click", tag=(index, state), owner=self)
 
     def on_response(self, request: Decode, images) -> None:
+        if request.purpose == "hover":
+            index, caption, pos = request.tag
+            if self._hovering == index:
+                self.ctx.tip.show_at(index, images[0], caption, pos)
+            return
         index, state = request.tag
         if self.ctx.session.selected == index:
             self.ctx.preview.show_state(state.with_image(images[0]))
@@ -63,6 +69,7 @@ class ScatterController(QObject):
 
     # -- hover -------------------------------------------------------------------
     def _on_hover(self, index: int, global_pos: QPointF) -> None:
+        self._hovering = index
         if index < 0:  # leaving a point hides at once, not after the throttle
             self._throttled_hover.cancel()
             self.ctx.tip.hide_tip()
@@ -71,7 +78,7 @@ class ScatterController(QObject):
 
     def _show_hover(self, index: int, global_pos: QPointF) -> None:
         bank = self.ctx.session.bank
-        if bank is None or bank.thumbnails is None or index >= len(bank) or not self.ctx.window.isActiveWindow():
+        if bank is None or index >= len(bank) or not self.ctx.window.isActiveWindow():
             self.ctx.tip.hide_tip()
             return
         info = bank.describe(index)
@@ -79,6 +86,12 @@ class ScatterController(QObject):
         on = [k for k, v in info["attributes"].items() if v >= 0.5]
         if on:
             caption += "\n" + ", ".join(on)
+        if bank.thumbnails is None:
+            # A bank whose thumbnails were not kept (a large one from a session file):
+            # decode this one (a few ms); only the newest hover's answer is shown.
+            self.ctx.client.decode(bank.latent(index)[None], "hover", tag=(index, caption, global_pos.toPoint()),
+                                   owner=self)
+            return
         self.ctx.tip.show_at(index, bank.thumbnails[index], caption, global_pos.toPoint())
 
     # -- lasso selection ---------------------------------------------------------
@@ -100,9 +113,11 @@ class ScatterController(QObject):
     def _show_selection(self) -> None:
         s = self.ctx.session
         sel = s.selection
-        if sel is None or s.bank is None:
-            self.ctx.overlays.set("selection", None)
+        if sel is None or s.bank is None or s.points is None:
+            self.ctx.scatter.set_overlay("selection", None)
             self.ctx.scatter.clear_lasso()
             return
-        self.ctx.overlays.set("selection", s.bank.latents[sel], **SELECTION_STYLE)
+        # The selected bank points are already placed: no re-placing of their latents
+        # (a t-SNE placement of 300k lassoed codes took seconds). A new layout redraws.
+        self.ctx.scatter.set_overlay("selection", s.points[sel], **SELECTION_STYLE)
         self.ctx.window.statusBar().showMessage(f"{int(sel.sum())} points selected — Arithmetic ▸ From: selection", 5000)

@@ -14,6 +14,8 @@ from explorer.core.picking import PointPicker
 from explorer.ui.point_cloud_item import PointCloudItem
 
 PICK_RADIUS_PX = 6
+#: Overlays with more points than this are drawn as a point cloud.
+LARGE_OVERLAY = 2000
 #: Screen pixels per density bin: points are drawn 6 px wide, so 2 px bins look
 #: the same and bin four times fewer cells than 1 px ones.
 BIN_PX = 2
@@ -272,7 +274,12 @@ class ScatterView(QWidget):
             colour = tuple(int(fg[i:i + 2], 16) for i in (0, 2, 4))
         brush = pg.mkBrush(*colour, 230) if filled else None
         pen = pg.mkPen(*colour, width=2)
-        if line:
+        if not line and len(pts) > LARGE_OVERLAY:
+            # A lasso over a big bank selects hundreds of thousands of points: the
+            # point cloud takes them at once (a ScatterPlotItem would stall seconds).
+            item = PointCloudItem(size=size, alpha=230, ring=not filled)
+            item.set_points(pts, np.arange(len(pts)), np.zeros(len(pts), np.intp), [colour])
+        elif line:
             item = pg.PlotDataItem(pts[:, 0], pts[:, 1], pen=pen, symbol=symbol, symbolSize=size,
                                    symbolBrush=brush, symbolPen=pen)
         else:
@@ -334,7 +341,7 @@ def _inside(inner, outer) -> bool:
 
 
 class LassoViewBox(pg.ViewBox):
-    """A ViewBox where Ctrl+drag draws a lasso instead of panning."""
+    """A ViewBox where Ctrl+drag draws a lasso and Shift+drag a box instead of panning."""
 
     lassoMoved = Signal(object)
     lassoDone = Signal(object)
@@ -344,13 +351,21 @@ class LassoViewBox(pg.ViewBox):
         self._lasso: list[tuple[float, float]] = []
 
     def mouseDragEvent(self, ev, axis=None):
-        if ev.button() == Qt.MouseButton.LeftButton and ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+        mods = ev.modifiers()
+        box = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        if ev.button() == Qt.MouseButton.LeftButton and (box or mods & Qt.KeyboardModifier.ControlModifier):
             ev.accept()
             p = self.mapSceneToView(ev.scenePos())
-            if ev.isStart():
-                self._lasso = []
+            if ev.isStart():  # from where the button went down, not where the drag was recognised
+                down = self.mapSceneToView(ev.buttonDownScenePos())
+                self._lasso = [(down.x(), down.y())]
             self._lasso.append((p.x(), p.y()))
-            vertices = np.asarray(self._lasso, np.float64)
+            if box:  # a rectangle from where the drag began to where it is
+                (x0, y0), (x1, y1) = self._lasso[0], self._lasso[-1]
+                self._lasso = [(x0, y0), (x1, y1)]
+                vertices = np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], np.float64)
+            else:
+                vertices = np.asarray(self._lasso, np.float64)
             if ev.isFinish():
                 self.lassoDone.emit(vertices)
             else:

@@ -138,3 +138,17 @@ def test_a_session_document_round_trips_through_a_file(session, tmp_path):
     assert [n for n, _ in t.waypoints] == ["#1", "#2"] and np.array_equal(t.waypoints[1][1], s.bank.latents[2])
     assert t.vectors.names() == ["a", "b"] and t.vectors["b"].source == "current point"
     assert len(t.history) == 0
+
+
+def test_a_large_bank_is_saved_without_its_thumbnails(session, tmp_path, monkeypatch):
+    import explorer.core.session_io as session_io
+
+    monkeypatch.setattr(session_io, "THUMBNAILS_KEPT_UP_TO", 100)  # the bank holds 120 codes
+    path = tmp_path / "big.lesession"
+    save_session(path, document_from_session(session, "abc"))
+    doc = load_session(path)
+    assert doc.bank.thumbnails is None and np.array_equal(doc.bank.latents, session.bank.latents)
+    assert session.bank.thumbnails is not None  # the open session keeps its own
+    monkeypatch.setattr(session_io, "THUMBNAILS_KEPT_UP_TO", 120)
+    save_session(path, document_from_session(session, "abc"))
+    assert np.array_equal(load_session(path).bank.thumbnails, session.bank.thumbnails)

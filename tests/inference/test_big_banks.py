@@ -105,3 +105,49 @@ def test_tsne_on_a_large_bank_runs_on_a_subsample_and_places_the_rest(monkeypatc
     for c in range(3):
         mine = coords[label == c]
         assert np.linalg.norm(mine - mine.mean(0), axis=1).mean() < np.linalg.norm(coords - coords.mean(0), axis=1).mean()
+
+
+def test_a_large_bank_is_built_straight_into_its_cache_folder(tmp_path, monkeypatch):
+    """Thumbnails stream into a memory-mapped file chunk by chunk (labelled chunk by
+    chunk too) and the entry equals the bank built in memory, byte for byte."""
+    from explorer.inference import bank_builder
+
+    monkeypatch.setenv("LATENT_EXPLORER_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(bank_builder, "CHUNK", 256)  # several chunks for a small bank
+    from models.loading import RESOURCES
+
+    model = load_latent_model(RESOURCES / "toyfaces_dcgan.safetensors")  # has a classifier to label with
+    in_memory = build_bank(model, 700, 3)
+    assert "labelled by the bundled classifier" in in_memory.source
+    key = bank_cache.cache_key(model, 700, 3)
+    scratch = bank_cache.Scratch(key)
+    allocated = []
+    built = build_bank(model, 700, 3, allocate=lambda *a: allocated.append(a[0]) or scratch.allocate(*a))
+    assert allocated == ["thumbnails"] and isinstance(built.thumbnails, np.memmap)
+    scratch.commit(built)
+    scratch.discard()
+    cached = bank_cache.load(key)
+    assert isinstance(cached.thumbnails, np.memmap)
+    assert np.array_equal(cached.thumbnails, in_memory.thumbnails)
+    assert np.array_equal(cached.latents, in_memory.latents)
+    for name in in_memory.attributes:
+        assert np.array_equal(cached.attributes[name], in_memory.attributes[name])
+    if in_memory.labels is not None:
+        assert np.array_equal(cached.labels, in_memory.labels)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [key]  # no scratch folder left behind
+
+
+def test_a_scratch_folder_on_a_full_disk_falls_back_to_memory(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setenv("LATENT_EXPLORER_CACHE_DIR", str(tmp_path))
+
+    def no_room(*_a):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", no_room, raising=False)
+    scratch = bank_cache.Scratch("k")
+    array = scratch.allocate("thumbnails", (4, 2, 2, 3), np.uint8)
+    assert not isinstance(array, np.memmap) and array.shape == (4, 2, 2, 3)
+    assert not any(scratch.tmp.iterdir())
+    scratch.discard()
