@@ -87,6 +87,10 @@ class LatentModel(ABC):
     can_encode: bool = False
     encode_is_slow: bool = False
     codes: AttributeCodes | None = None  # attributes written into the first latent dimensions
+    #: Decode in float16 on a CUDA device (about twice the throughput on tensor cores).
+    #: Only families whose images survive it (small convolutional decoders) set it;
+    #: an iterative sampler accumulates the rounding over its steps.
+    half_precision_on_gpu: bool = False
 
     def __init__(self) -> None:
         self.device = torch.device("cpu")
@@ -113,9 +117,12 @@ class LatentModel(ABC):
             raise NonFiniteError(f"{self.info.name}: {len(bad)} of {len(latents)} latent(s) hold NaN or infinite "
                                  f"values; nothing was decoded", bad)
         out = np.empty((len(latents), self.info.image_size, self.info.image_size, self.info.channels), np.uint8)
-        with torch.inference_mode():
+        cuda = self.device.type == "cuda"
+        with torch.inference_mode(), torch.autocast("cuda", torch.float16, enabled=cuda and self.half_precision_on_gpu):
             for start in range(0, len(latents), batch_size):
-                z = torch.from_numpy(latents[start:start + batch_size].copy()).to(self.device)
+                z = torch.from_numpy(latents[start:start + batch_size].copy())
+                # Page-locked host memory lets the copy to the GPU run asynchronously.
+                z = z.pin_memory().to(self.device, non_blocking=True) if cuda else z.to(self.device)
                 try:
                     out[start:start + len(z)] = self._decode_batch(z)
                 except NonFiniteError as exc:  # raised by to_uint8 on the decoder's raw output

@@ -70,7 +70,7 @@ class ArithmeticController(QObject):
             else:
                 if source == "selection":
                     if s.selection is None or not s.selection.any():
-                        raise ValueError("nothing is selected: Ctrl+drag a lasso around some points")
+                        raise ValueError("nothing is selected: Ctrl+drag a lasso (or Shift+drag a box) around some points")
                     mask, what = s.selection, f"selection of {int(s.selection.sum())}"
                 else:
                     mask, what = query_mask(bank, query), f"'{query}'"

@@ -108,7 +108,7 @@ class ArithmeticPanel(QWidget):
         self.define_error = _message_label("error")
         self.vectors_hint = _message_label("empty")
         self.vectors_hint.setText("No named vectors yet. Type a name and a query such as  male & glasses, "
-                                  "or use the current point or a lasso selection (Ctrl+drag), then Define.")
+                                  "or use the current point or a selection (Ctrl+drag a lasso, Shift+drag a box), then Define.")
         self.vector_list = QListWidget()
         self.vector_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.vector_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

@@ -40,7 +40,7 @@ CONTROLS = """<b>Mouse</b><br>
 Hover a point — thumbnail of its decoded image<br>
 Click a point — decode it into the preview<br>
 Shift+click a point — add it as a waypoint of a walk<br>
-Ctrl+drag — lasso a selection (then define a vector from it)<br>
+Ctrl+drag — lasso a selection, Shift+drag — a box (then define a vector from it)<br>
 Drag — pan; wheel — zoom; right-click — view menu<br>
 Drop a checkpoint or session on the window — open it<br>
 Drop images or a folder — encode them into the scatter (triangles)<br><br>

@@ -20,6 +20,8 @@ class GANModel(LatentModel):
     which is slow (``encode_is_slow``) and reports progress per step.
     """
 
+    half_precision_on_gpu = True
+
     can_encode = True
     encode_is_slow = True
     inversion_steps = 200

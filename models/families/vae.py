@@ -26,6 +26,8 @@ class VAEModel(LatentModel):
     VAE was trained against.
     """
 
+    half_precision_on_gpu = True
+
     can_encode = True
 
     def __init__(self, net, info, fitted_prior: MixturePrior | None = None, codes: AttributeCodes | None = None):
