@@ -21,6 +21,7 @@ from explorer.commands.options import OneLineParser as _Parser
 from explorer.commands.options import bounded as _bounded
 from explorer.commands.options import decay as _decay
 from explorer.commands.options import device as _device
+from explorer.commands.options import device_name as _device_name
 from explorer.commands.options import int_list as _int_list
 from explorer.commands.options import name_list as _name_list
 from explorer.commands.options import non_negative_float as _non_negative_float
@@ -113,20 +114,41 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     s = sub.add_parser("sample", parents=[hints], help="decode prior samples to PNGs plus metadata.jsonl",
-                       description="Decode N prior samples; latent i depends only on (seed, i), so shards of a run add up to the whole run.")
+                       description="Decode N prior samples; latent i depends only on (seed, i), so shards of a run "
+                                   "add up to the whole run, byte for byte.")
     s.add_argument("checkpoint")
     s.add_argument("--n", type=_positive(int), default=16)
     s.add_argument("--seed", type=_seed, default=0)
     s.add_argument("--out", type=Path, required=True, help="folder to write")
-    s.add_argument("--shard", type=_shard, default=(0, 1), metavar="K/N", help="write only shard K of N (indices i with i %% N == K)")
+    s.add_argument("--shard", type=_shard, default=None, metavar="K/N",
+                   help="write only shard K of N (whole batches dealt round-robin); join the parts with sample-merge")
     s.add_argument("--batch-size", type=_positive(int), default=64,
                    help="images decoded at once (default 64; larger values are clamped to a 512 MB memory budget)")
     s.add_argument("--steps", type=_positive(int), default=None, help="diffusion: DDIM steps (default: the checkpoint's)")
-    s.add_argument("--device", type=_device, default="cpu", help="auto, cpu, cuda, cuda:N or mps (default cpu)")
+    s.add_argument("--device", type=_device_name, default="cpu", help="auto, cpu, cuda, cuda:N or mps (default cpu)")
+    s.add_argument("--label", action="store_true",
+                   help="label each image with the bundled classifier's attributes in metadata.jsonl")
     s.add_argument("--resume", action="store_true",
                    help="complete an interrupted run in --out (same checkpoint and settings); the result is "
                         "byte-identical to an uninterrupted run")
+    s.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local (default): this process; ray: one Ray task per shard, merged into --out "
+                        "(always continues an unfinished run of the same settings)")
+    s.add_argument("--shards", type=_positive(int), default=None, metavar="S",
+                   help="--engine ray: number of shards (default: the cluster's GPUs with CUDA, else its CPUs)")
+    s.add_argument("--address", default=None, metavar="ADDR",
+                   help="--engine ray: the Ray cluster to use (default: $RAY_ADDRESS, else a Ray started here)")
     s.add_argument("--json", action="store_true")
+    m = sub.add_parser("sample-merge", help="join the parts of a sharded sample run into one folder",
+                       description="Merge the --out folders of 'sample --shard K/N' runs into one folder: "
+                                   "byte-identical to a single 'sample' run. PNGs are hard-linked (or moved), not "
+                                   "copied; the parts are removed afterwards.")
+    m.add_argument("parts", nargs="+", type=Path, metavar="PART", help="a part folder (any order)")
+    m.add_argument("--out", type=Path, required=True, help="folder to write (may hold the parts)")
+    m.add_argument("--n", type=_positive(int), default=None,
+                   help="the run's --n: refuse unless the parts hold all its images (recommended)")
+    m.add_argument("--keep-parts", action="store_true", help="leave the part folders in place")
+    m.add_argument("--json", action="store_true")
 
     e = sub.add_parser("evaluate", parents=[hints], help="classifier-based quality figures of a generative checkpoint",
                        description="Realism, mode coverage, Fréchet distance of classifier features and the headline arithmetic.")
@@ -181,7 +203,23 @@ def build_parser() -> argparse.ArgumentParser:
     for command in sub.choices.values():
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                              help="show the traceback on errors")
+    p.command_parsers = sub.choices
     return p
+
+
+def _check_sample_args(parser: argparse.ArgumentParser, args) -> None:
+    """Options of ``sample`` that depend on one another; a conflict exits as argparse does."""
+    if args.engine == "ray":
+        if args.shard is not None:
+            parser.error("argument --shard: --engine ray runs every shard itself (choose how many with --shards S)")
+        return  # --device is checked where the tasks run, not on this (perhaps GPU-less) machine
+    for option, value in (("--shards", args.shards), ("--address", args.address)):
+        if value is not None:
+            parser.error(f"argument {option}: only with --engine ray")
+    try:
+        args.device = _device(args.device)
+    except argparse.ArgumentTypeError as exc:
+        parser.error(f"argument --device: {exc}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if args.command == "sample":
+        _check_sample_args(parser.command_parsers["sample"], args)
     from models.errors import LatentExplorerError
 
     try:
@@ -259,12 +299,31 @@ def cmd_train(args, argv) -> int:
 
 
 def cmd_sample(args, argv) -> int:
+    if args.engine == "ray":
+        from explorer.commands.sample_ray import sample_with_ray
+
+        doc = sample_with_ray(args.checkpoint, args.out, n=args.n, seed=args.seed, shards=args.shards,
+                              batch_size=args.batch_size, steps=args.steps, device=args.device, hints=model_hints(args),
+                              label=args.label, address=args.address, progress=not args.json)
+        skipped = f", {len(doc['skipped'])} already done" if doc["skipped"] else ""
+        _emit(args, doc, f"wrote {doc['count']} images and metadata.jsonl to {args.out} "
+                         f"({doc['shards']} shards on Ray{skipped})")
+        return 0
     from explorer.commands.sample import sample_to_folder
 
-    doc = sample_to_folder(args.checkpoint, args.out, n=args.n, seed=args.seed, shard=args.shard,
+    doc = sample_to_folder(args.checkpoint, args.out, n=args.n, seed=args.seed, shard=args.shard or (0, 1),
                            batch_size=args.batch_size, steps=args.steps, device=args.device, progress=not args.json,
-                           hints=model_hints(args), resume=args.resume)
+                           hints=model_hints(args), resume=args.resume, label=args.label)
     _emit(args, doc, f"wrote {doc['count']} images and metadata.jsonl to {args.out}")
+    return 0
+
+
+def cmd_sample_merge(args, argv) -> int:
+    from explorer.commands.sample_merge import merge_parts
+
+    doc = merge_parts(args.out, args.parts, n=args.n, keep_parts=args.keep_parts, progress=not args.json)
+    parts = f"{len(doc['parts'])} part{'s' if len(doc['parts']) > 1 else ''}"
+    _emit(args, doc, f"merged {parts}: {doc['count']} images and metadata.jsonl in {args.out}")
     return 0
 
 
@@ -321,8 +380,8 @@ def cmd_bench(args, argv) -> int:
     return 0
 
 
-COMMANDS = {"dataset": cmd_dataset, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
-            "arithmetic": cmd_arithmetic, "encode": cmd_encode, "bench": cmd_bench}
+COMMANDS = {"dataset": cmd_dataset, "train": cmd_train, "sample": cmd_sample, "sample-merge": cmd_sample_merge,
+            "evaluate": cmd_evaluate, "arithmetic": cmd_arithmetic, "encode": cmd_encode, "bench": cmd_bench}
 
 
 if __name__ == "__main__":

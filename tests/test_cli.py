@@ -255,3 +255,49 @@ def test_sample_shards_keep_to_folders_of_their_own(tiny_checkpoints, tmp_path, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "another shard" in err[0] and str(out) in err[0]
     assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+
+
+def test_sample_labels_only_when_asked(tmp_path, monkeypatch, capsys):
+    """Without --label no classifier is loaded and attributes are empty; with it they hold its probabilities."""
+    import models.loading
+
+    real, loaded = models.loading.bundled_classifier_for, []
+    monkeypatch.setattr(models.loading, "bundled_classifier_for", lambda model: loaded.append(model) or real(model))
+    args = ["sample", "toyfaces_dcgan", "--n", "3", "--seed", "4", "--json"]
+    assert main([*args, "--out", str(tmp_path / "plain")]) == 0
+    plain = [json.loads(line) for line in (tmp_path / "plain" / "metadata.jsonl").read_text().splitlines()]
+    assert len(plain) == 3 and all(r["attributes"] == {} for r in plain) and loaded == []
+    assert main([*args, "--label", "--out", str(tmp_path / "labelled")]) == 0
+    labelled = [json.loads(line) for line in (tmp_path / "labelled" / "metadata.jsonl").read_text().splitlines()]
+    assert len(loaded) == 1
+    for r in labelled:
+        assert set(r["attributes"]) == {"male", "glasses", "smiling", "hat", "beard"}
+        assert all(0 <= p <= 1 for p in r["attributes"].values())
+    # Labels change the metadata only: the images and the rest of each record are the same.
+    for a, b in zip(plain, labelled):
+        assert (tmp_path / "plain" / a["file"]).read_bytes() == (tmp_path / "labelled" / b["file"]).read_bytes()
+        assert {**a, "attributes": None} == {**b, "attributes": None}
+
+
+def test_label_without_a_fitting_classifier_says_so(tiny_checkpoints, tmp_path, capsys):
+    assert main(["sample", str(tiny_checkpoints["vae"]), "--n", "2", "--label", "--out", str(tmp_path / "s")]) == 0
+    assert "--label: no bundled classifier fits" in capsys.readouterr().err
+    records = [json.loads(line) for line in (tmp_path / "s" / "metadata.jsonl").read_text().splitlines()]
+    assert [r["attributes"] for r in records] == [{}, {}]
+
+
+def test_engine_ray_without_ray_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray now raises ImportError
+    assert main(["sample", "toyfaces_dcgan", "--n", "2", "--engine", "ray", "--out", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["latent-explorer sample: --engine ray needs Ray: pip install 'latent-explorer[ray]'"]
+    assert not (tmp_path / "s").exists()
+
+
+def test_ray_only_options_are_refused_without_it(tmp_path, capsys):
+    for extra, option in ((["--shards", "4"], "--shards"), (["--address", "auto"], "--address"),
+                          (["--engine", "ray", "--shard", "0/2"], "--shard")):
+        with pytest.raises(SystemExit) as info:
+            main(["sample", "toyfaces_dcgan", *extra, "--out", str(tmp_path / "s")])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert info.value.code == 2 and len(err) == 1 and f"argument {option}:" in err[0]

@@ -312,6 +312,21 @@ def test_resume_with_other_settings_is_refused_naming_them(tiny_checkpoints, tmp
     assert _folder(out) == before
 
 
+def test_resume_with_another_label_setting_is_refused(tiny_checkpoints, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "part"
+    with monkeypatch.context() as m:
+        _interrupt_after(m, 2)
+        with pytest.raises(_Interrupted):
+            main(_sample(tiny_checkpoints["vae"], out, "--label"))
+    before = _folder(out)
+    capsys.readouterr()
+    assert main(_sample(tiny_checkpoints["vae"], out, "--resume")) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--label was on, now off" in err[0]
+    assert _folder(out) == before
+    assert main(_sample(tiny_checkpoints["vae"], out, "--resume", "--label")) == 0
+
+
 def test_a_run_that_cannot_fit_on_the_disk_is_refused(tiny_checkpoints, tmp_path, monkeypatch, capsys):
     import shutil
 

@@ -207,6 +207,10 @@ def sample_ratio(model: str, n: int, batch_size: int = 64, seed: int = 0) -> dic
     """``latent-explorer sample``'s images per second over a bare load-decode-write-PNG
     loop on the same latents (both include loading the model).
 
+    ``sample`` runs as by default, without ``--label``: the bundled classifier
+    is neither loaded nor run, so both sides do the same work and the ratio is
+    the overhead of ``sample``'s folder handling (metadata, atomic writes).
+
     Returns ``ratio``, ``sample_s`` and ``bare_s``.
     """
     from explorer.commands.sample import sample_to_folder

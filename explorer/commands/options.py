@@ -35,13 +35,19 @@ def bounded(kind, allow_zero: bool = False, most=None, why: str = ""):
 seed = bounded(int, allow_zero=True, most=2**63 - 1)
 
 
-def device(text):
-    """``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``, and present on this machine."""
+def device_name(text):
+    """``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``, spelled right (present or not on this machine)."""
     import re
 
     name = text.strip().lower()
     if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", name):
         raise argparse.ArgumentTypeError(f"expected auto, cpu, cuda, cuda:N or mps, got {text!r}")
+    return name
+
+
+def device(text):
+    """``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``, and present on this machine."""
+    name = device_name(text)
     if name == "cpu":
         return name
     import torch  # only when a device other than the CPU is asked for

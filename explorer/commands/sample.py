@@ -15,7 +15,6 @@ from explorer.commands.sample_folder import METADATA
 from explorer.core.file_hash import file_sha256
 
 
-
 def shard_indices(n: int, shard: tuple[int, int], batch_size: int) -> np.ndarray:
     """Indices of shard K of N: whole batches of the full run, dealt round-robin.
 
@@ -48,8 +47,30 @@ def _earlier_records(out: Path) -> list[dict]:
     return [r for r in records if isinstance(r, dict)]
 
 
-def earlier_output(out: Path) -> list[Path]:
+def sample_files(folder: Path, allow=()) -> tuple[list[Path], list[str]]:
+    """What ``folder`` holds: (the files ``sample`` writes, the names of anything else).
+
+    A file counts as ``sample``'s by its name (``NNNNNN.png``, metadata.jsonl,
+    the run record, an interrupted atomic write's temporary file). Files an
+    operating system drops into any folder, and entries named in ``allow``,
+    are in neither list.
+    """
+    ours, foreign = [], []
+    for entry in sorted(folder.iterdir()):
+        if entry.name in _SYSTEM_FILES or entry.name in allow:
+            continue
+        if entry.is_file() and not entry.is_symlink() and _OUR_NAME.fullmatch(entry.name):
+            ours.append(entry)
+        else:
+            foreign.append(entry.name)
+    return ours, foreign
+
+
+def earlier_output(out: Path, allow=()) -> list[Path]:
     """The files an earlier ``sample`` run left in ``out``, to be replaced by this run.
+
+    Entries named in ``allow`` (the parts of a sharded run that are being
+    merged into ``out``) are neither listed nor refused.
 
     Raises
     ------
@@ -59,20 +80,20 @@ def earlier_output(out: Path) -> list[Path]:
     """
     if not out.is_dir():
         return []
-    listed = {r.get("file") for r in _earlier_records(out)}
-    ours, foreign = [], []
-    for entry in sorted(out.iterdir()):
-        if entry.name in _SYSTEM_FILES:
-            continue
-        if entry.is_file() and not entry.is_symlink() and (entry.name in listed or _OUR_NAME.fullmatch(entry.name)):
+    ours, others = sample_files(out, allow)
+    listed = {r.get("file") for r in _earlier_records(out)} if others else set()
+    foreign = []
+    for name in others:
+        entry = out / name
+        if name in listed and entry.is_file() and not entry.is_symlink():
             ours.append(entry)
         else:
-            foreign.append(entry.name)
+            foreign.append(name)
     if foreign:
         more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
         raise FileExistsError(f"{out}: holds files that no earlier 'sample' run wrote ({', '.join(foreign[:3])}{more}); "
                               "choose an empty or new folder")
-    return ours
+    return sorted(ours)
 
 
 def _refuse_another_shard(out: Path, indices: np.ndarray, seed: int, digest: str, shard) -> None:
@@ -94,7 +115,7 @@ def _refuse_a_non_folder(out: Path) -> None:
 
 def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1), batch_size: int = 64,
                      steps: int | None = None, device: str = "cpu", progress: bool = True, hints=None,
-                     resume: bool = False, note=None) -> dict:
+                     resume: bool = False, note=None, label: bool = False) -> dict:
     """Decode ``n`` prior samples (or one shard of them) into ``out``.
 
     ``out`` ends up holding exactly this run's PNGs and metadata.jsonl: the
@@ -105,6 +126,9 @@ def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1),
     :mod:`explorer.commands.sample_folder`). ``batch_size`` is clamped to a
     memory budget (said through ``note``, default: stderr); a run that would
     not fit on the disk, or an absurd ``n``, is refused before anything is written.
+    With ``label``, each record's ``attributes`` holds the bundled classifier's
+    probabilities (when one fits the model's images); otherwise it is ``{}``
+    and no classifier is loaded or run (it costs a forward pass per batch).
     """
     from models.imaging import save_png
     from models.loading import bundled_classifier_for, load_latent_model, resolve_checkpoint
@@ -125,11 +149,14 @@ def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1),
         note(f"latent-explorer sample: --batch-size {batch_size} clamped to {bounded} "
              f"(what {info.image_size}px images fit in {folder.BATCH_MEMORY_BUDGET >> 20} MB)")
         batch_size = bounded
-    classifier = bundled_classifier_for(model)
+    classifier = bundled_classifier_for(model) if label else None
+    if label and classifier is None:
+        note(f"latent-explorer sample: --label: no bundled classifier fits {info.name} "
+             f"({info.dataset or 'no data set'}, {info.image_size}px images); attributes stay empty")
     digest = file_sha256(path)
     indices = shard_indices(n, shard, batch_size)
     settings = folder.run_settings(digest, info.name, seed, n, shard, batch_size, getattr(model, "steps", None),
-                                   model.latent_shape)
+                                   model.latent_shape, label)
     if resume and out.is_dir():
         done, kept = folder.resume_point(out, settings, indices)
     else:

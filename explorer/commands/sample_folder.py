@@ -5,11 +5,11 @@ once its PNG is on disk, so at any moment every listed file exists, and at
 worst the images written after the last listed one are unlisted (a resume
 writes them again). While a run is unfinished the folder also holds
 ``.sample-run.json``, the settings that decide its bytes (checkpoint digest,
-seed, N, shard, batch size, steps); a successful run removes it, so a finished
-folder holds exactly the PNGs and ``metadata.jsonl``. ``--resume`` checks those
-settings, keeps the longest listed prefix of the run whose files exist, and
-continues from the batch it ends in, so the result is byte-identical to an
-uninterrupted run.
+seed, N, shard, batch size, steps, whether images are labelled); a successful
+run removes it, so a finished folder holds exactly the PNGs and
+``metadata.jsonl``. ``--resume`` checks those settings, keeps the longest
+listed prefix of the run whose files exist, and continues from the batch it
+ends in, so the result is byte-identical to an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -85,14 +85,27 @@ def check_disk_space(out: Path, count: int, per_image: int) -> None:
 
 
 def run_settings(digest: str, model_name: str, seed: int, n: int, shard, batch_size: int, steps,
-                 latent_shape) -> dict:
+                 latent_shape, label: bool = False) -> dict:
     """What decides the bytes of a run; a resume must match it exactly."""
     return {"sha256": digest, "model": model_name, "seed": seed, "n": n, "shard": list(shard),
-            "batch_size": batch_size, "steps": steps, "latent_shape": list(latent_shape)}
+            "batch_size": batch_size, "steps": steps, "latent_shape": list(latent_shape), "label": label}
 
 
+# The option a user changes to change each setting (of a run, or of a sharded
+# run as a whole: see explorer.commands.sample_ray).
 _OPTION = {"sha256": "checkpoint", "model": "checkpoint", "seed": "--seed", "n": "--n", "shard": "--shard",
-           "batch_size": "--batch-size", "steps": "--steps", "latent_shape": "--latent-shape"}
+           "batch_size": "--batch-size", "steps": "--steps", "latent_shape": "--latent-shape", "label": "--label",
+           "shards": "--shards", "device": "--device", "hints": "model hints"}
+# Settings that records written before they existed lack: every run labelled
+# its images before --label made that optional.
+_UNRECORDED = {"label": True}
+
+
+def settings_differences(recorded: dict, settings: dict) -> list[str]:
+    """How ``settings`` differ from ``recorded``, one phrase per setting (``--seed was 3, now 4``)."""
+    differ = [k for k in settings if recorded.get(k, _UNRECORDED.get(k)) != settings[k]]
+    return [f"{_OPTION.get(k, k)} was {_show(k, recorded.get(k, _UNRECORDED.get(k)))}, now {_show(k, settings[k])}"
+            for k in differ]
 
 
 def write_run_record(out: Path, settings: dict) -> None:
@@ -137,11 +150,9 @@ def resume_point(out: Path, settings: dict, indices) -> tuple[int, list[str]]:
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise ValueError(f"--resume: {record_path} is damaged ({exc}); start afresh without --resume") from None
     if isinstance(recorded, dict):
-        differ = [k for k in settings if recorded.get(k) != settings[k]]
+        differ = settings_differences(recorded, settings)
         if differ:
-            said = "; ".join(f"{_OPTION[k]} was {_show(k, recorded.get(k))}, now {_show(k, settings[k])}"
-                             for k in differ)
-            raise ValueError(f"--resume: {out} holds a run with other settings ({said})")
+            raise ValueError(f"--resume: {out} holds a run with other settings ({'; '.join(differ)})")
     kept = []
     for line, i in zip(_read_lines(out), indices):
         try:
@@ -169,6 +180,8 @@ def _show(key: str, value) -> str:
         return f"a checkpoint with sha256 {value[:12]}…"
     if key == "shard" and isinstance(value, list) and len(value) == 2:
         return f"{value[0]}/{value[1]}"
+    if key == "label" and isinstance(value, bool):
+        return "on" if value else "off"
     return str(value)
 
 
