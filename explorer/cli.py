@@ -57,8 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser of every sub-command (cheap: it imports neither torch nor Qt)."""
     hints = _hint_options()
     p = _Parser(prog="latent-explorer", description="Look inside generative models (VAE, GAN, diffusion).",
-                                epilog="Without a COMMAND it opens the window: "
-                                       "latent-explorer [--debug] [CHECKPOINT | SESSION_FILE]")
+                epilog="Without a COMMAND it opens the window: "
+                       "latent-explorer [--debug] [--bank N] [CHECKPOINT | SESSION_FILE] "
+                       "(--bank: codes in the latent bank, 10 to 5,000,000)")
     p.add_argument("--debug", action="store_true",
                    help="show tracebacks on errors (the window: log at DEBUG level, on the terminal too)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
