@@ -151,3 +151,12 @@ def test_a_scratch_folder_on_a_full_disk_falls_back_to_memory(tmp_path, monkeypa
     assert not isinstance(array, np.memmap) and array.shape == (4, 2, 2, 3)
     assert not any(scratch.tmp.iterdir())
     scratch.discard()
+
+
+def test_building_a_bank_decodes_in_batches(tiny_checkpoints):
+    """A bank is decoded 256 codes per forward pass, never one by one (the real decoder, counted)."""
+    model = load_latent_model(tiny_checkpoints["gan"])
+    real, sizes = model._decode_batch, []
+    model._decode_batch = lambda z: sizes.append(len(z)) or real(z)
+    build_bank(model, 700, 0)
+    assert sizes == [256, 256, 188]
