@@ -185,6 +185,8 @@ class ScatterView(QWidget):
         self.refresh()
 
     def _on_range_changed(self, *_args) -> None:
+        # A wheel zoom moves the points, not the pointer: whatever it hovered is gone.
+        self.hovered.emit(-1, QPointF())
         if len(self.points) and not self._rebin_timer.isActive():
             self._rebin_timer.start()
 

@@ -67,6 +67,15 @@ def test_hover_shows_a_thumbnail(qtbot, window):
     qtbot.waitUntil(lambda: not window.tip.isVisible(), timeout=3000)
 
 
+def test_zooming_hides_the_hovered_thumbnail(qtbot, window):
+    index = int(np.argmin(window.scatter.points[:, 1]))
+    window.scatter._on_mouse_moved(_scene_pos(window, index))
+    qtbot.waitUntil(lambda: window.tip.isVisible(), timeout=3000)
+    (x0, x1), (y0, y1) = window.scatter.view_range()
+    window.scatter.set_view_range((x0, (x0 + x1) / 2), (y0, (y0 + y1) / 2))  # as a wheel step does, pointer still
+    assert not window.tip.isVisible()
+
+
 def test_colour_by_another_attribute(window):
     window.layout_bar.colour_combo.setCurrentText("male")
     assert window.session.colour_field == "male"

@@ -326,7 +326,7 @@ def test_a_session_whose_model_fails_to_open_is_not_applied_to_the_next_model(qt
         assert w.sessions.open_session(path, model_path=str(junk), check=False)
     assert str(junk) in w.message_bar.text() and "still showing vae" in w.message_bar.text()
     w.arith.define_vector("specs", "query", "glasses", "mean")
-    assert w.sessions.autosave()  # the session on screen is still autosaved
+    assert w.sessions.autosave(block=True)  # the session on screen is still autosaved
 
     with qtbot.waitSignal(w.client.bankReady, timeout=30000):
         w.models.open_checkpoint(str(tiny_checkpoints["gan"]))
@@ -388,7 +388,7 @@ while w.session.bank is None and time.monotonic() < deadline:
     app.processEvents()
     time.sleep(0.01)
 assert w.arith.define_vector("crash_vec", "query", "male & glasses", "mean") is not None
-assert w.sessions.autosave()
+assert w.sessions.autosave(block=True)
 print("AUTOSAVED", flush=True)
 time.sleep(600)
 """
@@ -439,7 +439,7 @@ def test_autosave_restores_the_session_after_a_kill(qtbot, windows, tiny_checkpo
 def test_discarding_the_autosave_opens_the_last_model(qtbot, windows, tiny_checkpoints, state_dir):
     w = windows(tiny_checkpoints["vae"])
     w.arith.define_vector("man", "query", "male", "mean")
-    assert w.sessions.autosave()
+    assert w.sessions.autosave(block=True)
     autosave = w.sessions.autosave_path
     shutil.copy(autosave, state_dir / "kept.lesession")
     w.close()
@@ -458,17 +458,17 @@ def test_discarding_the_autosave_opens_the_last_model(qtbot, windows, tiny_check
 def test_autosave_writes_only_changes_and_never_the_users_file(qtbot, windows, tiny_checkpoints, tmp_path):
     w = windows(tiny_checkpoints["vae"])
     autosave = w.sessions.autosave_path
-    assert not w.sessions.autosave() and not autosave.exists()  # nothing changed since the bank came
+    assert not w.sessions.autosave(block=True) and not autosave.exists()  # nothing changed since the bank came
     w.arith.define_vector("man", "query", "male", "mean")
-    assert w.sessions.autosave() and autosave.is_file()
-    assert not w.sessions.autosave()  # nothing new
+    assert w.sessions.autosave(block=True) and autosave.is_file()
+    assert not w.sessions.autosave(block=True)  # nothing new
 
     mine = tmp_path / "mine.lesession"
     assert w.sessions.save_as(mine)
     before, autosaved = mine.read_bytes(), autosave.read_bytes()
-    assert not w.sessions.autosave()  # saving is not a change
+    assert not w.sessions.autosave(block=True)  # saving is not a change
     w.arith.define_vector("specs", "query", "glasses", "mean")
-    assert w.sessions.autosave()
+    assert w.sessions.autosave(block=True)
     assert mine.read_bytes() == before and autosave.read_bytes() != autosaved
     assert [v.name for v in _vectors(load_session(autosave))] == ["man", "specs"]
     assert w.sessions.path == mine and w.sessions.is_dirty()  # autosave does not make the user's file saved
@@ -493,3 +493,29 @@ def test_dropping_a_session_file_opens_it(qtbot, windows, tiny_checkpoints, tmp_
     _wait_opened(qtbot, w2, path)
     assert w2.models.info.family == "vae" and [v.name for v in _vectors(w2.session)] == ["man"]
     assert "dropped.lesession" in w2.windowTitle()
+
+
+def test_autosave_writes_in_the_background_and_a_quit_waits_for_it(qtbot, windows, tiny_checkpoints, state_dir,
+                                                                   monkeypatch):
+    import threading
+
+    import explorer.ui.session_controller as session_controller
+
+    w = windows(tiny_checkpoints["vae"])
+    w.arith.define_vector("man", "query", "male", "mean")
+    gate, writer = threading.Event(), []
+    real = session_controller.save_session
+
+    def slow_save(path, doc):  # the real writer, held until the test lets it go
+        writer.append(threading.current_thread())
+        gate.wait(30)
+        real(path, doc)
+
+    monkeypatch.setattr(session_controller, "save_session", slow_save)
+    assert w.sessions.autosave()  # returns while the write is held
+    qtbot.waitUntil(lambda: bool(writer), timeout=5000)
+    assert writer[0] is not threading.main_thread() and not w.sessions.autosave_path.exists()
+    assert not w.sessions.autosave()  # one write at a time
+    gate.set()
+    w.sessions.wait_for_autosave()
+    assert load_session(w.sessions.autosave_path).vectors[0].name == "man"
