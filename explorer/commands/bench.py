@@ -101,6 +101,7 @@ def run_bench(quick: bool = False, sizes=DEFAULT_SIZES, models=None, plan: Plan 
     say(f"pick and memory, {sizes[-1]:,} points of 64-d latents ({plan.pick_steps} zoom steps)")
     picked = scatter.measure_pick_and_memory(sizes[-1], plan.pick_steps)
     doc["pick_1m_ms"], doc["rss_1m_gb"] = picked["pick_ms"], picked["rss_gb"]
+    doc["pick_1m_while_indexing_ms"] = picked["pick_while_indexing_ms"]
 
     doc["click_to_image_p95_ms"], doc["forward_ms"] = {}, {}
     for name in models:

@@ -34,6 +34,10 @@ class PointPicker:
             self._scale = np.where(span > 0, span, 1.0)
             self._origin = lo
         self._builder: threading.Thread | None = None
+        # Contiguous float32 columns (a quarter of the memory traffic) for the scans
+        # that answer queries while the tree builds; dropped once it is built.
+        self._columns = (np.ascontiguousarray(self.points[:, 0], np.float32),
+                         np.ascontiguousarray(self.points[:, 1], np.float32)) if len(self.points) else None
 
     def _build(self) -> None:
         from scipy.spatial import cKDTree
@@ -59,6 +63,7 @@ class PointPicker:
         if self._builder is not None:
             self._builder.join()
             self._builder = None
+            self._columns = None
         if self._tree is None:
             self._build()
         return self._tree
@@ -71,11 +76,19 @@ class PointPicker:
         """
         if not len(self.points) or tol_x <= 0 or tol_y <= 0:
             return None
-        tree = self._ensure_tree()
-        q = (np.array([x, y]) - self._origin) / self._scale
-        r = np.array([tol_x, tol_y]) / self._scale
-        # Chebyshev ball = the ellipse's bounding square in tree space.
-        cand = tree.query_ball_point(q, r=float(r.max()) * (1 + 1e-9), p=np.inf, return_sorted=False)
+        if self._builder is not None and self._builder.is_alive():
+            # The tree is still building (~0.5 s after a 1M-point layout arrives):
+            # scan instead (a few ms) rather than freeze the window until it is done.
+            px, py = self._columns
+            # A hair wider than the tolerance (float32 rounding); the exact test below decides.
+            tx, ty = np.float32(tol_x * 1.001), np.float32(tol_y * 1.001)
+            cand = np.flatnonzero((np.abs(px - np.float32(x)) <= tx) & (np.abs(py - np.float32(y)) <= ty))
+        else:
+            tree = self._ensure_tree()
+            q = (np.array([x, y]) - self._origin) / self._scale
+            r = np.array([tol_x, tol_y]) / self._scale
+            # Chebyshev ball = the ellipse's bounding square in tree space.
+            cand = tree.query_ball_point(q, r=float(r.max()) * (1 + 1e-9), p=np.inf, return_sorted=False)
         if not len(cand):
             return None
         cand = np.asarray(cand, np.intp)

@@ -66,3 +66,25 @@ def test_points_without_a_place_are_in_no_bin():
     pts = np.array([[0.5, 0.5], [np.nan, 0.5], [0.5, np.inf], [-np.inf, -np.inf]])
     c = DensityBinner(pts, np.array([0, 1, 1, 0]), 2).counts((0, 1), (0, 1), 3, 3)
     assert c.sum() == 1 and c[0, 1, 1] == 1
+
+
+def test_a_query_while_the_tree_builds_scans_instead_of_waiting(monkeypatch):
+    import threading
+
+    import scipy.spatial
+
+    gate = threading.Event()
+    real = scipy.spatial.cKDTree
+    monkeypatch.setattr(scipy.spatial, "cKDTree", lambda *a, **k: gate.wait(30) and real(*a, **k))
+    rng = np.random.default_rng(4)
+    pts = rng.standard_normal((5000, 2))
+    picker = PointPicker(pts)
+    picker.start()
+    for _ in range(50):
+        x, y = pts[rng.integers(len(pts))] + rng.normal(0, 0.01, 2)
+        assert picker.nearest(x, y, 0.02, 0.03) == _brute_force(pts, x, y, 0.02, 0.03)
+    assert picker._builder.is_alive()  # answered every query without waiting for the tree
+    gate.set()
+    picker.wait()
+    x, y = pts[7]
+    assert picker.nearest(x, y, 1e-6, 1e-6) == 7
