@@ -89,8 +89,9 @@ def build_bank(model, n: int = 2000, seed: int = 0, progress: Progress | None = 
     labelling = phase(lo + (950 - lo) * 2 // 5, 950)
     for start in range(0, len(latents), CHUNK):
         stop = min(start + CHUNK, len(latents))
-        thumbnails[start:stop] = model.decode(latents[start:stop], batch_size=256)
-        decoding(stop, len(latents))
+        # Progress (and so Cancel) after every batch, not every chunk.
+        thumbnails[start:stop] = model.decode(latents[start:stop], batch_size=256,
+                                              progress=lambda d, t, s=start: decoding(s + d, len(latents)))
     if clf is not None:
         # After decoding, not interleaved: the classifier's batches then see
         # the same images in the same order as they always did.
