@@ -19,6 +19,7 @@ from explorer.core.events import Events
 from explorer.core.history import Edit, History
 from explorer.core.latent_bank import LatentBank
 from explorer.core.projection import AttributeAxes, NeighbourPlacement, PCAProjection
+from explorer.core.tags import Tags
 from explorer.core.vector_library import NamedVector, VectorLibrary
 
 EMBEDDINGS = ("t-SNE", "UMAP")
@@ -35,11 +36,12 @@ class Snapshot:
     selection: np.ndarray | None
     layout: tuple[str, tuple[str, str] | None]
     colour_field: str
+    tags: Tags
 
     def same_as(self, other: "Snapshot") -> bool:
         return (_same(self.vectors, other.vectors) and _same(self.waypoints, other.waypoints)
                 and self.selection is other.selection and self.layout == other.layout
-                and self.colour_field == other.colour_field)
+                and self.colour_field == other.colour_field and self.tags is other.tags)
 
 
 class ExplorerSession:
@@ -47,12 +49,12 @@ class ExplorerSession:
 
     Events (each called with no arguments): ``bank`` (a new bank: everything
     else was reset), ``layout`` (new coordinates), ``colour``, ``vectors``,
-    ``waypoints``, ``selection`` (the lasso/box mask) and ``current`` (the
-    clicked point or the latent in the preview).
+    ``waypoints``, ``selection`` (the lasso/box mask), ``current`` (the
+    clicked point or the latent in the preview) and ``tags``.
     """
 
     def __init__(self) -> None:
-        self.events = Events("bank", "layout", "colour", "vectors", "waypoints", "selection", "current")
+        self.events = Events("bank", "layout", "colour", "vectors", "waypoints", "selection", "current", "tags")
         self.history = History(self.restore)
         self.revision = 0  # bumped on every change, so a saver can tell whether anything changed
         for name in self.events.names:
@@ -73,6 +75,7 @@ class ExplorerSession:
         self.waypoints: list[tuple[str, np.ndarray]] = []
         self.current: tuple[str, np.ndarray] | None = None  # the latent shown in the preview
         self.selection: np.ndarray | None = None  # (n,) bool
+        self.tags = Tags(0)  # keep / reject / the user's own, over the bank
         self.layout_method = "PCA"
         self.layout_axes: tuple[str, str] | None = None
         self.layout_cache: dict[tuple, np.ndarray] = {}  # (method, bank id) → coordinates
@@ -100,6 +103,7 @@ class ExplorerSession:
                 raise ValueError(f"a precomputed PCA of {points.shape} points for a bank of {len(bank)}")
             self._pca = (bank, fitted, points)
         self._fit_pca()
+        self.tags = Tags(len(bank))
         fields = bank.colour_fields()
         self.colour_field = colour if colour in fields else default_colour_field(fields)
         self.history.clear()
@@ -128,6 +132,7 @@ class ExplorerSession:
             self.layout_cache[(self.layout_method, id(self.bank))] = self.points
         if self.selection is not None:
             self.selection = np.concatenate([self.selection, np.zeros(len(self.bank) - n0, bool)])
+        self.tags = self.tags.extended(len(self.bank))
         self.events.layout.emit()
         return np.arange(n0, len(self.bank))
 
@@ -232,7 +237,7 @@ class ExplorerSession:
     # -- undoable edits -----------------------------------------------------------
     def snapshot(self) -> Snapshot:
         return Snapshot(tuple(self.vectors[n] for n in self.vectors.names()), tuple(self.waypoints),
-                        self.selection, (self.layout_method, self.layout_axes), self.colour_field)
+                        self.selection, (self.layout_method, self.layout_axes), self.colour_field, self.tags)
 
     def restore(self, snap: Snapshot) -> None:
         """Put the undoable state back as it was in ``snap``, announcing what changed."""
@@ -248,6 +253,11 @@ class ExplorerSession:
         if now.selection is not snap.selection:
             self.selection = snap.selection
             self.events.selection.emit()
+        if now.tags is not snap.tags:
+            n = len(self.bank) if self.bank is not None else 0
+            # Undoing a tag made before images were added: the new points stay untagged.
+            self.tags = snap.tags if snap.tags.n == n else snap.tags.extended(n)
+            self.events.tags.emit()
         if now.layout != snap.layout:
             try:
                 self.apply_layout(*snap.layout)
@@ -271,9 +281,15 @@ class ExplorerSession:
             self.events.waypoints.emit()
         if before.selection is not after.selection:
             self.events.selection.emit()
+        if before.tags is not after.tags:
+            self.events.tags.emit()
         if before.same_as(after):
             return
         self.history.push(Edit(label, before, after))
+
+    def set_tag(self, name: str, indices, on: bool = True) -> None:
+        """Tag (or untag) bank points ``indices`` with ``name``; use inside :meth:`edit`."""
+        self.tags = self.tags.tagged(name, indices, on)
 
     def set_selection(self, mask: np.ndarray | None) -> None:
         """Replace the lasso/box selection (a bool mask over the bank); use inside :meth:`edit`."""

@@ -11,6 +11,7 @@ import dataclasses
 
 import numpy as np
 
+from explorer.core import tags
 from explorer.core.session import AXES, EMBEDDINGS, ExplorerSession
 from explorer.core.session_file import SessionDocument
 
@@ -31,13 +32,14 @@ def document_from_session(session: ExplorerSession, model_sha256: str,
         # A large bank's thumbnails are gigabytes, all derived from its latents:
         # the file keeps the latents, and hovering decodes the image instead.
         bank = dataclasses.replace(bank, thumbnails=None)
+    tag_sections, tag_arrays = tags.to_document(session.tags)
     return SessionDocument(
         model_path=session.model_path, model_sha256=model_sha256, bank=bank,
         layout_method=session.layout_kind(), layout_axes=session.layout_axes, points=session.points,
         embeddings=_embeddings_of_this_bank(session), colour_field=session.colour_field,
         vectors=[session.vectors[n] for n in session.vectors.names()], waypoints=list(session.waypoints),
         current=current, selected=session.selected, selection=session.selection, view_range=view_range,
-        sections=dict(sections or {}), arrays=dict(arrays or {}),
+        sections={**(sections or {}), **tag_sections}, arrays={**(arrays or {}), **tag_arrays},
     )
 
 
@@ -63,6 +65,7 @@ def apply_document(session: ExplorerSession, doc: SessionDocument) -> None:
         session.vectors.add(item)
     session.waypoints = list(doc.waypoints)
     session.set_selection(doc.selection)
+    session.tags = tags.from_document(doc.sections, doc.arrays, len(session.bank))
     if doc.colour_field in session.bank.colour_fields() or doc.colour_field == "":
         session.colour_field = doc.colour_field
     method = doc.layout_method
@@ -79,5 +82,5 @@ def apply_document(session: ExplorerSession, doc: SessionDocument) -> None:
     if doc.current is not None:
         session.current = doc.current
     session.history.clear()
-    for name in ("vectors", "waypoints", "selection", "colour", "layout", "current"):
+    for name in ("vectors", "waypoints", "selection", "colour", "layout", "current", "tags"):
         getattr(session.events, name).emit()
