@@ -40,3 +40,20 @@ def colour_by(bank: LatentBank, field: str | None) -> Colouring:
         raise KeyError(f"no attribute {field!r} (have: {', '.join(bank.colour_fields()) or 'none'})")
     on = (np.asarray(bank.attributes[field]) >= 0.5).astype(np.int64)
     return Colouring(field, on, (f"not {field}", field), ((150, 150, 150), (230, 159, 0)))
+
+
+#: The colour field that colours points by their tags.
+TAGS_FIELD = "tags"
+_TAG_COLOURS = {"keep": (0, 158, 115), "reject": (213, 94, 0)}
+
+
+def colour_by_tags(tags) -> Colouring:
+    """Untagged points grey; *keep* green, *reject* vermilion, other tags by their
+    first tag (in the tags' order), each a palette colour."""
+    names = tags.names()
+    categories = np.zeros(tags.n, np.int64)
+    for k, name in reversed(list(enumerate(names))):  # the first tag wins: paint it last
+        categories[tags.mask(name)] = k + 1
+    custom = iter(c for c in PALETTE if c not in _TAG_COLOURS.values())
+    colours = [(110, 110, 110)] + [_TAG_COLOURS.get(name) or next(custom) for name in names]
+    return Colouring(TAGS_FIELD, categories, ("untagged", *names), tuple(colours))

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from explorer.core.colouring import Colouring, colour_by
+from explorer.core.colouring import TAGS_FIELD, Colouring, colour_by, colour_by_tags
 from explorer.core.events import Events
 from explorer.core.history import Edit, History
 from explorer.core.latent_bank import LatentBank
@@ -211,10 +211,16 @@ class ExplorerSession:
     def colouring(self) -> Colouring:
         if self.bank is None:
             return Colouring("", np.zeros(0, np.int64), ("all",), ((120, 160, 220),))
+        if self.colour_field == TAGS_FIELD:
+            return colour_by_tags(self.tags)
         return colour_by(self.bank, self.colour_field)
 
+    def colour_fields(self) -> list[str]:
+        """What the points can be coloured by: the bank's labels and attributes, and the tags."""
+        return [] if self.bank is None else self.bank.colour_fields() + [TAGS_FIELD]
+
     def set_colour_field(self, field: str) -> None:
-        if self.bank is not None and field and field not in self.bank.colour_fields():
+        if self.bank is not None and field and field not in self.colour_fields():
             raise KeyError(f"no attribute {field!r}")
         self.colour_field = field
         self.events.colour.emit()

@@ -66,7 +66,7 @@ def apply_document(session: ExplorerSession, doc: SessionDocument) -> None:
     session.waypoints = list(doc.waypoints)
     session.set_selection(doc.selection)
     session.tags = tags.from_document(doc.sections, doc.arrays, len(session.bank))
-    if doc.colour_field in session.bank.colour_fields() or doc.colour_field == "":
+    if doc.colour_field in session.colour_fields() or doc.colour_field == "":
         session.colour_field = doc.colour_field
     method = doc.layout_method
     if method in EMBEDDINGS and session.cached_embedding(method) is None and doc.points is not None:

@@ -30,7 +30,7 @@ class LayoutController(QObject):
         self.cancel_job()
         s = self.ctx.session
         self.bar.setEnabled(s.bank is not None)
-        self.bar.set_colour_fields(s.bank.colour_fields() if s.bank is not None else [], s.colour_field)
+        self.bar.set_colour_fields(s.colour_fields(), s.colour_field)
         self._on_vectors()
         self._on_layout()
 

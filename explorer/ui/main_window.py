@@ -14,6 +14,9 @@ from explorer.core.session_file import SUFFIX
 from explorer.inference.client import InferenceClient
 from explorer.ui.arithmetic_controller import ArithmeticController
 from explorer.ui.arithmetic_panel import ArithmeticPanel
+from explorer.ui.controls_help import CONTROLS
+from explorer.ui.curation_controller import CurationController
+from explorer.ui.curation_panel import CurationPanel
 from explorer.ui.encode_controller import EncodeController
 from explorer.ui.job_status import JobStatus
 from explorer.ui.layout_bar import LayoutBar
@@ -36,19 +39,7 @@ from explorer.ui.wheel_guard import WheelGuard, guard_wheel
 from explorer.ui.window_context import WindowContext
 
 BANK_SIZE = 2000  # the default; Model ▸ Bank size changes it (remembered), --bank for one run
-CONTROLS = """<b>Mouse</b><br>
-Hover a point — thumbnail of its decoded image<br>
-Click a point — decode it into the preview<br>
-Shift+click a point — add it as a waypoint of a walk<br>
-Ctrl+drag — lasso a selection, Shift+drag — a box (then define a vector from it)<br>
-Drag — pan; wheel — zoom; right-click — view menu<br>
-Drop a checkpoint or session on the window — open it<br>
-Drop images or a folder — encode them into the scatter (triangles)<br><br>
-<b>Keys</b><br>
-Ctrl+O open checkpoint · Ctrl+Shift+O open session · Ctrl+S save session · Ctrl+Q quit<br>
-Ctrl+Z undo · Ctrl+Shift+Z redo · Esc dismiss message / clear selection<br>
-Ctrl+W walk · Ctrl+Shift+W add waypoint · Ctrl+E expression · Ctrl+N neighbours<br>
-Ctrl+0 reset the view · F1 this help"""
+
 
 
 class MainWindow(QMainWindow):
@@ -67,6 +58,7 @@ class MainWindow(QMainWindow):
         self.message_bar, self.scatter, self.preview = MessageBar(), ScatterView(), PreviewPanel()
         self.layout_bar = LayoutBar()
         self.walk, self.arithmetic, self.neighbours = WalkPanel(), ArithmeticPanel(), NeighboursPanel()
+        self.curate = CurationPanel()
         self.jobs = JobStatus(self.statusBar())
         self.ctx = WindowContext(self, self.session, self.client, self.settings, self.scatter, self.preview,
                                  self.message_bar, ThumbnailTip(self), self.jobs, OverlayLayers(self.session, self.scatter))
@@ -79,6 +71,7 @@ class MainWindow(QMainWindow):
         self.nearest = NeighboursController(self.ctx, self.neighbours, self.points.select_point)
         self.encoder = EncodeController(self.ctx, self.points.select_point)
         self.sessions = SessionController(self.ctx, self.models)
+        self.curation = CurationController(self.ctx, self.curate)
         self.worker_label = QLabel("worker: idle")
         self.statusBar().addPermanentWidget(self.worker_label)
         self.client.stateChanged.connect(self._on_worker_state)
@@ -108,12 +101,14 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {"Preview": self._dock("Preview", self.preview, scroll=False)}
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks["Preview"])
         self._wheel_guard = WheelGuard(self)
-        for title, panel in (("Walk", self.walk), ("Arithmetic", self.arithmetic), ("Neighbours", self.neighbours)):
+        for title, panel in (("Walk", self.walk), ("Arithmetic", self.arithmetic), ("Neighbours", self.neighbours),
+                             ("Curate", self.curate)):
             self.docks[title] = self._dock(title, panel)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks[title])
             guard_wheel(panel, self._wheel_guard)
         self.tabifyDockWidget(self.docks["Walk"], self.docks["Arithmetic"])
         self.tabifyDockWidget(self.docks["Arithmetic"], self.docks["Neighbours"])
+        self.tabifyDockWidget(self.docks["Neighbours"], self.docks["Curate"])
         self.docks["Walk"].raise_()
         guard_wheel(self.layout_bar, self._wheel_guard)
         self.resizeDocks([self.docks["Preview"]], [500], Qt.Orientation.Horizontal)
@@ -166,6 +161,7 @@ class MainWindow(QMainWindow):
         explore.addAction("&Walk through the waypoints", QKeySequence("Ctrl+W"), self._walk)
         explore.addAction("&Expression…", QKeySequence("Ctrl+E"), self._focus_expression)
         explore.addAction("Find &neighbours", QKeySequence("Ctrl+N"), self.nearest.find)
+        self.curation.fill_menus(mb)
         model_menu = mb.addMenu("&Model")
         m.fill_device_menu(model_menu.addMenu("&Device"))
         m.fill_bank_size_menu(model_menu.addMenu("Bank &size"))

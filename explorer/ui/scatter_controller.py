@@ -99,8 +99,16 @@ class ScatterController(QObject):
         s = self.ctx.session
         if s.bank is None:
             return
-        mask = lasso_mask(s.points, vertices)
-        s.edit(f"Select {int(mask.sum())} points", lambda: s.set_selection(mask))
+        inside = lasso_mask(s.points, vertices)
+        mode = self.ctx.scatter.gesture_mode
+        before = s.selection if s.selection is not None else np.zeros(len(s.bank), bool)
+        if mode == "add":
+            mask, label = before | inside, f"Add {int((inside & ~before).sum())} points to the selection"
+        elif mode == "remove":
+            mask, label = before & ~inside, f"Remove {int((inside & before).sum())} points from the selection"
+        else:
+            mask, label = inside, f"Select {int(inside.sum())} points"
+        s.edit(label, lambda: s.set_selection(mask))
 
     def clear_selection(self) -> bool:
         """Drop the lasso selection (undoably); False when there was none."""

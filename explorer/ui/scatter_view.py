@@ -12,6 +12,7 @@ from explorer.core.colouring import Colouring
 from explorer.core.density import POINT_BUDGET, DensityBinner, render
 from explorer.core.picking import PointPicker
 from explorer.ui.point_cloud_item import PointCloudItem
+from explorer.ui.selection_viewbox import LassoViewBox
 
 PICK_RADIUS_PX = 6
 #: Overlays with more points than this are drawn as a point cloud.
@@ -44,7 +45,7 @@ class ScatterView(QWidget):
     hovered = Signal(int, QPointF)  # index (-1 for none, also when the pointer leaves the plot), global position
     clicked = Signal(int)
     shiftClicked = Signal(int)
-    lassoFinished = Signal(object)  # (k, 2) vertices in data coordinates
+    lassoFinished = Signal(object)  # (k, 2) vertices in data coordinates; gesture_mode says replace/add/remove
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -101,6 +102,7 @@ class ScatterView(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.legend)
         self.points = np.zeros((0, 2), np.float32)
+        self.gesture_mode = "replace"  # of the selection gesture being announced
         self._picker: PointPicker | None = None
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
@@ -293,10 +295,23 @@ class ScatterView(QWidget):
     def _on_lasso_moved(self, vertices: np.ndarray) -> None:
         self.lasso_curve.setData(vertices[:, 0], vertices[:, 1])
 
-    def _on_lasso_done(self, vertices: np.ndarray) -> None:
+    def _on_lasso_done(self, vertices: np.ndarray, mode: str = "replace") -> None:
         closed = np.vstack([vertices, vertices[:1]])
         self.lasso_curve.setData(closed[:, 0], closed[:, 1])
+        self.gesture_mode = mode
         self.lassoFinished.emit(vertices)
+        self.gesture_mode = "replace"
+
+    def set_tool(self, tool: str) -> None:
+        """What a plain left drag does: ``pan``, ``lasso`` or ``box`` (see :class:`LassoViewBox`)."""
+        if tool not in ("pan", "lasso", "box"):
+            raise ValueError(f"unknown scatter tool {tool!r}")
+        self.plot.getPlotItem().vb.tool = tool
+        self.plot.viewport().setCursor(Qt.CursorShape.OpenHandCursor if tool == "pan" else Qt.CursorShape.CrossCursor)
+
+    @property
+    def tool(self) -> str:
+        return self.plot.getPlotItem().vb.tool
 
     def clear_lasso(self) -> None:
         self.lasso_curve.setData([], [])
@@ -340,37 +355,3 @@ def _inside(inner, outer) -> bool:
     (ix0, ix1), (iy0, iy1) = inner
     (ox0, ox1), (oy0, oy1) = outer
     return ox0 <= ix0 and ix1 <= ox1 and oy0 <= iy0 and iy1 <= oy1
-
-
-class LassoViewBox(pg.ViewBox):
-    """A ViewBox where Ctrl+drag draws a lasso and Shift+drag a box instead of panning."""
-
-    lassoMoved = Signal(object)
-    lassoDone = Signal(object)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._lasso: list[tuple[float, float]] = []
-
-    def mouseDragEvent(self, ev, axis=None):
-        mods = ev.modifiers()
-        box = bool(mods & Qt.KeyboardModifier.ShiftModifier)
-        if ev.button() == Qt.MouseButton.LeftButton and (box or mods & Qt.KeyboardModifier.ControlModifier):
-            ev.accept()
-            p = self.mapSceneToView(ev.scenePos())
-            if ev.isStart():  # from where the button went down, not where the drag was recognised
-                down = self.mapSceneToView(ev.buttonDownScenePos())
-                self._lasso = [(down.x(), down.y())]
-            self._lasso.append((p.x(), p.y()))
-            if box:  # a rectangle from where the drag began to where it is
-                (x0, y0), (x1, y1) = self._lasso[0], self._lasso[-1]
-                self._lasso = [(x0, y0), (x1, y1)]
-                vertices = np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], np.float64)
-            else:
-                vertices = np.asarray(self._lasso, np.float64)
-            if ev.isFinish():
-                self.lassoDone.emit(vertices)
-            else:
-                self.lassoMoved.emit(vertices)
-            return
-        super().mouseDragEvent(ev, axis)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import traceback
 
 from PySide6.QtCore import QPoint
-from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
 
 
 class PaintError(AssertionError):
@@ -133,8 +133,26 @@ class Painter:
 
         return staticmethod(fake)
 
+    def text_input(self):
+        """A stand-in for QInputDialog.getText: builds the real dialog, paints it, answers Cancel."""
+
+        def fake(parent, title, label, *args, **kwargs):
+            dialog = QInputDialog(parent)
+            dialog.setWindowTitle(title)
+            dialog.setLabelText(label)
+            try:
+                self.paint(dialog, f"input dialog {title!r}")
+            finally:
+                dialog.hide()
+                dialog.deleteLater()
+            self.dialogs.append(title)
+            return "", False
+
+        return staticmethod(fake)
+
     def patch_dialogs(self, monkeypatch) -> None:
         """Replace the blocking static dialogs (the classes every module imports) with painting fakes."""
+        monkeypatch.setattr(QInputDialog, "getText", self.text_input())
         monkeypatch.setattr(QFileDialog, "getOpenFileName", self.file_dialog(QFileDialog.AcceptMode.AcceptOpen))
         monkeypatch.setattr(QFileDialog, "getSaveFileName", self.file_dialog(QFileDialog.AcceptMode.AcceptSave))
         for name, icon in (("information", QMessageBox.Icon.Information), ("warning", QMessageBox.Icon.Warning),

@@ -36,6 +36,10 @@ def _drag(viewport, start, end, modifiers) -> None:
         event = QMouseEvent(kind, QPointF(pos), viewport.mapToGlobal(QPointF(pos)), button, buttons, modifiers)
         QApplication.sendEvent(viewport, event)
 
+    from PySide6.QtTest import QTest
+
+    # A press soon after the last release is half of a double-click to pyqtgraph: not a drag.
+    QTest.qWait(QApplication.doubleClickInterval() + 50)
     left = Qt.MouseButton.LeftButton
     send(QEvent.Type.MouseButtonPress, start, left)
     for t in np.linspace(0, 1, 8)[1:]:
