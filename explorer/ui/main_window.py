@@ -18,6 +18,8 @@ from explorer.ui.controls_help import CONTROLS
 from explorer.ui.curation_controller import CurationController
 from explorer.ui.curation_panel import CurationPanel
 from explorer.ui.encode_controller import EncodeController
+from explorer.ui.gallery_controller import GalleryController
+from explorer.ui.gallery_panel import GalleryPanel
 from explorer.ui.job_status import JobStatus
 from explorer.ui.layout_bar import LayoutBar
 from explorer.ui.layout_controller import LayoutController
@@ -58,7 +60,7 @@ class MainWindow(QMainWindow):
         self.message_bar, self.scatter, self.preview = MessageBar(), ScatterView(), PreviewPanel()
         self.layout_bar = LayoutBar()
         self.walk, self.arithmetic, self.neighbours = WalkPanel(), ArithmeticPanel(), NeighboursPanel()
-        self.curate = CurationPanel()
+        self.curate, self.gallery = CurationPanel(), GalleryPanel()
         self.jobs = JobStatus(self.statusBar())
         self.ctx = WindowContext(self, self.session, self.client, self.settings, self.scatter, self.preview,
                                  self.message_bar, ThumbnailTip(self), self.jobs, OverlayLayers(self.session, self.scatter))
@@ -72,6 +74,9 @@ class MainWindow(QMainWindow):
         self.encoder = EncodeController(self.ctx, self.points.select_point)
         self.sessions = SessionController(self.ctx, self.models)
         self.curation = CurationController(self.ctx, self.curate)
+        self.galleries = GalleryController(self.ctx, self.gallery, self.curation, self.points.select_point)
+        self.curate.galleryRequested.connect(self.show_gallery)
+        self.curate.reviewRequested.connect(self.galleries.open_review)
         self.worker_label = QLabel("worker: idle")
         self.statusBar().addPermanentWidget(self.worker_label)
         self.client.stateChanged.connect(self._on_worker_state)
@@ -110,6 +115,9 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["Arithmetic"], self.docks["Neighbours"])
         self.tabifyDockWidget(self.docks["Neighbours"], self.docks["Curate"])
         self.docks["Walk"].raise_()
+        self.docks["Gallery"] = self._dock("Gallery", self.gallery, scroll=False)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.docks["Gallery"])
+        self.docks["Gallery"].hide()  # until asked for (G)
         guard_wheel(self.layout_bar, self._wheel_guard)
         self.resizeDocks([self.docks["Preview"]], [500], Qt.Orientation.Horizontal)
         if self.settings.window_state() is not None:  # the docks as the user left them
@@ -162,6 +170,8 @@ class MainWindow(QMainWindow):
         explore.addAction("&Expression…", QKeySequence("Ctrl+E"), self._focus_expression)
         explore.addAction("Find &neighbours", QKeySequence("Ctrl+N"), self.nearest.find)
         self.curation.fill_menus(mb)
+        view.addAction("&Gallery", QKeySequence(Qt.Key.Key_G), self.show_gallery)
+        view.addAction("Re&view…", QKeySequence("Ctrl+R"), self.galleries.open_review)
         model_menu = mb.addMenu("&Model")
         m.fill_device_menu(model_menu.addMenu("&Device"))
         m.fill_bank_size_menu(model_menu.addMenu("Bank &size"))
@@ -178,6 +188,10 @@ class MainWindow(QMainWindow):
         self.scatter.restyle()
         self.preview.show_state(self.preview.state)
         self.settings.set_theme(name)
+
+    def show_gallery(self) -> None:
+        self.docks["Gallery"].show()
+        self.docks["Gallery"].raise_()
 
     def escape(self) -> None:
         """Esc: dismiss the message bar, else clear the selection, else nothing."""

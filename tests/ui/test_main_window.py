@@ -30,7 +30,7 @@ def test_opens_with_a_latent_bank_laid_out_and_coloured(window):
     assert len(window.scatter.scatter) == BANK
     assert window.layout_bar.colour_combo.currentText() == "glasses"
     assert [window.layout_bar.colour_combo.itemText(i) for i in range(window.layout_bar.colour_combo.count())] == \
-        ["(none)", "male", "glasses", "smiling", "hat", "beard"]
+        ["(none)", "male", "glasses", "smiling", "hat", "beard", "tags"]
     status = window.models.model_label.text()
     assert "vae" in status and "device cpu" in status
     assert "idle" in window.worker_label.text()

@@ -1,0 +1,104 @@
+"""The gallery and review mode: virtualised, lazily decoded, linked with the scatter both ways."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from explorer.ui.gallery_panel import EVERYTHING
+from explorer.ui.main_window import MainWindow
+
+BANK = 150
+
+
+@pytest.fixture
+def window(qtbot, config_dir, tiny_checkpoints):
+    w = MainWindow(str(tiny_checkpoints["vae"]), bank_size=BANK, threads=1)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitUntil(lambda: w.session.bank is not None, timeout=30000)
+    w.show_gallery()
+    yield w
+    w.close()
+
+
+def test_the_gallery_shows_the_selection_and_links_both_ways(qtbot, window):
+    g, s = window.galleries, window.session
+    window.curation.select_where("glasses")
+    glasses = np.flatnonzero(s.selection)
+    assert g.model.rows.tolist() == glasses.tolist() and window.gallery.count.text() == f"{len(glasses)} of {BANK}"
+    assert not window.gallery.grab().isNull()
+    first = g.model.index(0)
+    assert g.model.data(first, Qt.ItemDataRole.DecorationRole).width() == 72
+    window.gallery.hovered.emit(int(glasses[1]))
+    assert "gallery" in window.scatter.overlays  # the hovered item is ringed in the scatter
+    window.gallery.hovered.emit(-1)
+    assert "gallery" not in window.scatter.overlays
+    window.gallery.chosen.emit(int(glasses[2]))
+    assert s.selected == glasses[2]  # clicking an item opens its point
+    window.points.select_point(int(glasses[4]))  # and clicking the point finds its item
+    assert window.gallery.view.currentIndex().row() == 4
+
+
+def test_orders_and_tags_choose_what_is_shown(window):
+    g, s = window.galleries, window.session
+    window.gallery.show_combo.setCurrentText(EVERYTHING)
+    window.gallery.order_combo.setCurrentText("attribute confidence")
+    window.gallery.attribute_combo.setCurrentText("male")
+    p = s.bank.attributes["male"][g.model.rows]
+    assert len(g.model.rows) == BANK and np.all(np.diff(np.abs(p - 0.5)) <= 1e-7)
+    window.curation.tag("keep", indices=[5, 7])
+    window.gallery.show_combo.setCurrentText("tag: keep")
+    assert sorted(g.model.rows.tolist()) == [5, 7]
+    window.curation.tag("reject", indices=[5])
+    assert g.model.rows.tolist() == [7]  # the tag's view follows the tags
+
+
+def test_review_mode_tags_with_keys_and_moves_on(qtbot, window):
+    g, s = window.galleries, window.session
+    window.gallery.show_combo.setCurrentText(EVERYTHING)
+    g.open_review()
+    review = g.review
+    qtbot.waitExposed(review)
+    review.activateWindow()  # the keys go to the review window, as when a user looks at it
+    qtbot.waitUntil(review.isActiveWindow, timeout=3000)
+    assert review.bank_index() == 0 and not review.grab().isNull()
+    qtbot.keyClick(review, Qt.Key.Key_K)
+    qtbot.keyClick(review, Qt.Key.Key_R)
+    qtbot.keyClick(review, Qt.Key.Key_Right)
+    qtbot.keyClick(review, Qt.Key.Key_Left)
+    assert s.tags.of(0) == ["keep"] and s.tags.of(1) == ["reject"] and review.bank_index() == 2
+    assert "keep" in review.caption.text() or review.bank_index() == 2
+    window.sessions.undo()
+    assert s.tags.of(1) == []
+
+
+def test_without_kept_thumbnails_the_visible_items_are_decoded_in_batches(qtbot, window):
+    g, s = window.galleries, window.session
+    s.bank = dataclasses.replace(s.bank, thumbnails=None)  # as a large bank's session opens
+    g.model._pixmaps.clear()
+    asked = []
+    real = window.client.decode
+    window.client.decode = lambda latents, purpose="click", **k: asked.append((len(latents), purpose)) or \
+        real(latents, purpose, **k)
+    window.gallery.show_combo.setCurrentText(EVERYTHING)
+    qtbot.waitUntil(lambda: bool(asked) and all(g.model._pixmaps.get(int(i)) is not None for i in g.model.rows[:5]),
+                    timeout=10000)
+    assert all(purpose == "gallery" for _, purpose in asked) and max(n for n, _ in asked) > 1  # batched
+
+
+def test_a_hundred_thousand_items_cost_only_what_is_on_screen(qtbot, window):
+    g = window.galleries
+    calls = []
+    real = g.model.pixmap
+    g.model.pixmap = lambda i: calls.append(i) or real(i % BANK)
+    g.model.set_rows(np.arange(100_000) % BANK)
+    window.gallery.show_count(100_000, 100_000)
+    window.gallery.view.scrollToBottom()
+    qtbot.wait(50)
+    assert not window.gallery.grab().isNull()
+    assert 0 < len(calls) < 2000  # only the rows a screen shows were drawn
