@@ -80,6 +80,45 @@ class LatentBank:
             user_errors={**self.user_errors, **{n0 + j: float(e) for j, e in enumerate(errors)}},
         )
 
+    def joined(self, other: "LatentBank") -> "LatentBank":
+        """A new bank with ``other``'s codes (generated samples) appended.
+
+        Attributes and labels the two do not share are NaN / -1 where missing;
+        thumbnails are kept only if both have them.
+        """
+        if other.latent_shape != self.latent_shape:
+            raise ValueError(f"codes of shape {other.latent_shape} cannot join a bank of {self.latent_shape}")
+        n, k = len(self), len(other)
+        attrs = {}
+        for name in list(self.attributes) + [a for a in other.attributes if a not in self.attributes]:
+            mine = self.attributes.get(name, np.full(n, np.nan, np.float32))
+            theirs = other.attributes.get(name, np.full(k, np.nan, np.float32))
+            attrs[name] = np.concatenate([np.asarray(mine, np.float32), np.asarray(theirs, np.float32)])
+        labels = None
+        if self.labels is not None or other.labels is not None:
+            names = self.label_names or other.label_names
+            if self.label_names and other.label_names and self.label_names != other.label_names:
+                raise ValueError("the two banks name their labels differently")
+            mine = self.labels if self.labels is not None else np.full(n, -1, np.int64)
+            theirs = other.labels if other.labels is not None else np.full(k, -1, np.int64)
+            labels = np.concatenate([mine, theirs]).astype(np.int64)
+        else:
+            names = self.label_names
+        thumbs = None
+        if self.thumbnails is not None and other.thumbnails is not None:
+            thumbs = np.concatenate([np.asarray(self.thumbnails), np.asarray(other.thumbnails)])
+        return LatentBank(
+            latents=np.vstack([np.asarray(self.latents), np.asarray(other.latents, np.float32).reshape(k, -1)]),
+            latent_shape=self.latent_shape, source=self.source,
+            seeds=np.concatenate([self.seeds, other.seeds]), indices=np.concatenate([self.indices, other.indices]),
+            attributes=attrs, labels=labels, label_names=tuple(names), thumbnails=thumbs,
+            user_files=dict(self.user_files), user_errors=dict(self.user_errors))
+
+    def next_sample_index(self, seed: int) -> int:
+        """The first prior-sample index of ``seed`` this bank does not hold yet."""
+        mine = self.indices[self.seeds == seed]
+        return int(mine.max()) + 1 if len(mine) else 0
+
     def user_indices(self) -> np.ndarray:
         return np.array(sorted(self.user_files), np.int64)
 

@@ -119,8 +119,18 @@ class ExplorerSession:
         """Append a user's encoded images to the bank, placed in the current layout; returns their indices."""
         if self.bank is None:
             raise RuntimeError("no bank to add to")
+        return self._grow(self.bank.extended(latents, thumbnails, files, errors, attributes, labels))
+
+    def add_generated(self, samples: LatentBank) -> np.ndarray:
+        """Append generated samples (with their seeds, indices and labels), placed in the
+        current layout; returns their indices in the bank."""
+        if self.bank is None:
+            raise RuntimeError("no bank to add to")
+        return self._grow(self.bank.joined(samples))
+
+    def _grow(self, bank: LatentBank) -> np.ndarray:
         n0, old = len(self.bank), self.bank
-        self.bank = old.extended(latents, thumbnails, files, errors, attributes, labels)
+        self.bank = bank
         new = self.bank.latents[n0:]
         self.points = np.vstack([self.points, self.place(new)]).astype(np.float32)
         # Computed t-SNE/UMAP layouts stay usable (undo, switching back): the new codes are

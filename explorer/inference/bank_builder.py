@@ -48,20 +48,23 @@ CHUNK = 256 * 8
 
 
 def build_bank(model, n: int = 2000, seed: int = 0, progress: Progress | None = None,
-               allocate: Callable | None = None) -> LatentBank:
+               allocate: Callable | None = None, first: int | None = None) -> LatentBank:
     """Latents, thumbnails and attributes for ``model``; ``progress(done, 1000)``.
 
     ``allocate(name, shape, dtype)``, if given, returns the array the
     thumbnails are written into (a memory-mapped file for a large bank):
     they are decoded and labelled a chunk at a time, so building a 1M-code
-    bank never holds its gigabytes of thumbnails in memory.
+    bank never holds its gigabytes of thumbnails in memory. ``first``, if given,
+    makes the bank prior samples ``first … first + n − 1`` of ``seed`` whatever the
+    model (what *Generate* adds to a bank).
     """
     report = progress or (lambda d, t: None)
 
     def phase(lo: int, hi: int) -> Progress:
         return lambda d, t: report(lo + (hi - lo) * d // max(t, 1), 1000)
 
-    ds = _dataset_images(model, n, phase(0, 200)) if model.can_encode and not model.encode_is_slow else None
+    encodes = first is None and model.can_encode and not model.encode_is_slow
+    ds = _dataset_images(model, n, phase(0, 200)) if encodes else None
     attributes: dict[str, np.ndarray] = {}
     labels, label_names = None, ()
     if ds is not None:
@@ -73,7 +76,7 @@ def build_bank(model, n: int = 2000, seed: int = 0, progress: Progress | None = 
         if ds.labels is not None:
             labels, label_names = ds.labels.astype(np.int64), ds.label_names
     else:
-        indices = np.arange(n, dtype=np.int64)
+        indices = np.arange(first or 0, (first or 0) + n, dtype=np.int64)
         latents = model.sample_latents(seed, indices)
         source = f"prior samples, seed {seed}"
         seeds = np.full(n, seed, np.int64)

@@ -59,6 +59,18 @@ class BuildBank(Request):
 
 
 @dataclass(frozen=True)
+class GenerateSamples(Request):
+    """``n`` prior samples of ``seed`` from sample index ``start`` on, decoded and labelled
+    (answered with a :class:`~explorer.core.latent_bank.LatentBank` of just them)."""
+
+    n: int
+    seed: int = 0
+    start: int = 0
+    kind = "generate"
+    newest_wins = False
+
+
+@dataclass(frozen=True)
 class BankResult:
     """A :class:`BuildBank` answer: the bank, and its PCA fitted in the worker (a
     ``PCAProjection`` and the bank's 2-D points), so the GUI thread never fits one."""

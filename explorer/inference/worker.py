@@ -17,8 +17,8 @@ from collections import deque
 from PySide6.QtCore import QObject, Signal, Slot
 
 from models.errors import LatentExplorerError, MissingHyperParameters
-from explorer.inference.requests import (BankResult, BuildBank, Decode, EncodeImages, LoadModel, Request, Response,
-                                        SetDevice)
+from explorer.inference.requests import (BankResult, BuildBank, Decode, EncodeImages, GenerateSamples, LoadModel,
+                                        Request, Response, SetDevice)
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +180,11 @@ class InferenceWorker(QObject):
                 if key:
                     bank_cache.save(key, bank)
             return self._with_pca(bank, request)
+        if isinstance(request, GenerateSamples):
+            from explorer.inference.bank_builder import build_bank
+
+            return build_bank(self._require_model(), request.n, request.seed, self._progress(request),
+                              first=request.start)
         if isinstance(request, EncodeImages):
             return self._encode_images(request)
         if isinstance(request, Decode):

@@ -19,6 +19,7 @@ from explorer.ui.curation_controller import CurationController
 from explorer.ui.curation_panel import CurationPanel
 from explorer.ui.encode_controller import EncodeController
 from explorer.ui.gallery_controller import GalleryController
+from explorer.ui.generate_controller import GenerateController
 from explorer.ui.gallery_panel import GalleryPanel
 from explorer.ui.job_status import JobStatus
 from explorer.ui.layout_bar import LayoutBar
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self.sessions = SessionController(self.ctx, self.models)
         self.curation = CurationController(self.ctx, self.curate)
         self.galleries = GalleryController(self.ctx, self.gallery, self.curation, self.points.select_point)
+        self.generator = GenerateController(self.ctx)
         self.curate.galleryRequested.connect(self.show_gallery)
         self.curate.reviewRequested.connect(self.galleries.open_review)
         self.worker_label = QLabel("worker: idle")
@@ -176,6 +178,7 @@ class MainWindow(QMainWindow):
         m.fill_device_menu(model_menu.addMenu("&Device"))
         m.fill_bank_size_menu(model_menu.addMenu("Bank &size"))
         model_menu.addAction("Re&build latent bank", m.rebuild_bank)
+        model_menu.addAction("&Generate samples…", QKeySequence("Ctrl+G"), self.generator.choose)
         mb.addMenu("&Help").addAction("&Controls", QKeySequence(Qt.Key.Key_F1), self._show_controls)
         m.refresh_recent()
 

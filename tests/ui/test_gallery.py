@@ -102,3 +102,36 @@ def test_a_hundred_thousand_items_cost_only_what_is_on_screen(qtbot, window):
     qtbot.wait(50)
     assert not window.gallery.grab().isNull()
     assert 0 < len(calls) < 2000  # only the rows a screen shows were drawn
+
+
+def test_generated_samples_join_the_bank_with_their_seeds(qtbot, window, tiny_checkpoints):
+    s = window.session
+    window.curation.tag("keep", indices=[3])
+    n0 = len(s.bank)
+    req = window.generator.generate(40, seed=7)
+    assert req is not None
+    qtbot.waitUntil(lambda: len(s.bank) == n0 + 40, timeout=10000)
+    assert s.bank.seeds[n0:].tolist() == [7] * 40 and s.bank.indices[n0:].tolist() == list(range(40))
+    assert s.points.shape == (n0 + 40, 2) and len(window.scatter.points) == n0 + 40
+    assert s.tags.n == n0 + 40 and s.tags.of(3) == ["keep"]
+    from models.loading import load_latent_model
+
+    model = load_latent_model(tiny_checkpoints["vae"])
+    assert np.array_equal(s.bank.latents[n0:], model.sample_latents(7, np.arange(40)).reshape(40, -1))
+    window.generator.generate(5, seed=7)  # the next five of the same seed, not the same five again
+    qtbot.waitUntil(lambda: len(s.bank) == n0 + 45, timeout=30000)
+    assert s.bank.indices[n0 + 40:].tolist() == [40, 41, 42, 43, 44]
+    window.generator.generate(0)
+    assert "1 to 100,000" in window.message_bar.text()
+
+
+def test_the_generate_dialog_asks_and_generates(qtbot, window):
+    s = window.session
+    n0 = len(s.bank)
+    window.generator.choose()
+    dialog = window.generator.dialog
+    qtbot.waitExposed(dialog)
+    assert not dialog.grab().isNull()
+    dialog.n.setValue(12)
+    dialog.accept()
+    qtbot.waitUntil(lambda: len(s.bank) == n0 + 12, timeout=30000)

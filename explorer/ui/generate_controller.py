@@ -1,0 +1,96 @@
+"""Generate…: new prior samples join the bank and the scatter, in the background."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox
+
+MAX_GENERATE = 100_000
+
+
+class GenerateDialog(QDialog):
+    """How many samples, from which seed."""
+
+    def __init__(self, parent, seed: int, start: int):
+        super().__init__(parent)
+        self.setWindowTitle("Generate samples")
+        self.n = QSpinBox()
+        self.n.setRange(1, MAX_GENERATE)
+        self.n.setValue(1000)
+        self.n.setSingleStep(1000)
+        self.n.setToolTip(f"How many prior samples to add (at most {MAX_GENERATE:,})")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2 ** 31 - 1)
+        self.seed.setValue(seed)
+        self.seed.setToolTip("Sample i of a seed is always the same code: the bank records both")
+        note = QLabel(f"Samples {start:,} onwards of the seed join the bank and the scatter, labelled by the "
+                      "bundled classifier where the model has one.")
+        note.setProperty("role", "muted")
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Samples", self.n)
+        form.addRow("Seed", self.seed)
+        form.addRow(note)
+        form.addRow(buttons)
+
+
+class GenerateController(QObject):
+    """Asks the worker for samples and adds them to the session when they come."""
+
+    def __init__(self, ctx):
+        super().__init__(ctx.window)
+        self.ctx = ctx
+        self.request = None
+        self.dialog: GenerateDialog | None = None
+
+    def choose(self) -> None:
+        """Model ▸ Generate samples…: ask how many, then generate."""
+        s = self.ctx.session
+        if s.bank is None:
+            self.ctx.message_bar.show_error("Open a model first: samples join its bank")
+            return
+        seed = int(s.bank.seeds[s.bank.seeds >= 0][0]) if (s.bank.seeds >= 0).any() else 0
+        # Window-modal, without a nested event loop of its own: the app keeps running.
+        self.dialog = GenerateDialog(self.ctx.window, seed, s.bank.next_sample_index(seed))
+        self.dialog.accepted.connect(lambda d=self.dialog: self.generate(d.n.value(), d.seed.value()))
+        self.dialog.finished.connect(self.dialog.deleteLater)
+        self.dialog.open()
+
+    def generate(self, n: int, seed: int = 0):
+        """Add ``n`` samples of ``seed`` (the next indices the bank lacks); returns the request."""
+        s = self.ctx.session
+        if s.bank is None:
+            return None
+        if not 1 <= n <= MAX_GENERATE:
+            self.ctx.message_bar.show_error(f"Generate: 1 to {MAX_GENERATE:,} samples at a time, not {n:,}")
+            return None
+        from explorer.inference.requests import GenerateSamples
+
+        start = s.bank.next_sample_index(seed)
+        req = self.ctx.client.submit(GenerateSamples(n, seed, start), owner=self)
+        self.request = (req, s.bank)
+        self.ctx.jobs.begin(req, f"Generating {n:,} samples…", lambda: self.ctx.client.cancel(req))
+        return req
+
+    def on_progress(self, request, done: int, total: int) -> None:
+        self.ctx.jobs.progress(request, done, total)
+
+    def on_response(self, request, samples) -> None:
+        self.ctx.jobs.end(request)
+        s = self.ctx.session
+        if self.request is None or self.request[1] is not s.bank:
+            self.ctx.message_bar.show_error("Generated samples were dropped: the bank changed meanwhile")
+            return
+        added = s.add_generated(samples)
+        self.ctx.window.statusBar().showMessage(
+            f"{len(added):,} samples added (#{added[0]:,}–#{added[-1]:,}); the bank holds {len(s.bank):,}", 6000)
+
+    def on_failed(self, request, message: str) -> None:
+        self.ctx.jobs.end(request)
+        self.ctx.message_bar.show_error(message)
+
+    def on_cancelled(self, request) -> None:
+        self.ctx.jobs.end(request, "Generating cancelled: nothing was added")
