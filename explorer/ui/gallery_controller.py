@@ -32,6 +32,7 @@ class GalleryController(QObject):
         s.events.selection.connect(lambda: self._refresh_if(SELECTION))
         s.events.tags.connect(self._on_tags)
         s.events.current.connect(self._follow_current)
+        ctx.scatter.hovered.connect(self._follow_hover)
         panel.showChosen.connect(self.set_show)
         panel.orderChosen.connect(self.set_order)
         panel.hovered.connect(self._mark)
@@ -103,7 +104,14 @@ class GalleryController(QObject):
 
     def _follow_current(self) -> None:
         """The point clicked in the scatter: its item becomes current and scrolls into view."""
-        i = self.ctx.session.selected
+        self._show_item(self.ctx.session.selected)
+
+    def _follow_hover(self, index: int, _pos=None) -> None:
+        """The point under the pointer in the scatter is highlighted in the gallery, if it is there."""
+        if index >= 0 and self.panel.isVisible():
+            self._show_item(index)
+
+    def _show_item(self, i: int | None) -> None:
         row = self.model.row_of(i) if i is not None else -1
         if row >= 0:
             index = self.model.index(row)

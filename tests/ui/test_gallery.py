@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 
 from explorer.ui.gallery_panel import EVERYTHING
 from explorer.ui.main_window import MainWindow
@@ -42,6 +42,8 @@ def test_the_gallery_shows_the_selection_and_links_both_ways(qtbot, window):
     assert s.selected == glasses[2]  # clicking an item opens its point
     window.points.select_point(int(glasses[4]))  # and clicking the point finds its item
     assert window.gallery.view.currentIndex().row() == 4
+    window.scatter.hovered.emit(int(glasses[6]), QPointF())  # hovering it highlights the item
+    assert window.gallery.view.currentIndex().row() == 6
 
 
 def test_orders_and_tags_choose_what_is_shown(window):
