@@ -10,6 +10,7 @@ input and the cause (``--debug`` shows the traceback).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import shlex
 import sys
@@ -30,6 +31,7 @@ from explorer.commands.options import positive as _positive
 from explorer.commands.options import range_ as _range
 from explorer.commands.options import seed as _seed
 from explorer.commands.options import shard as _shard
+from explorer.commands.sample_conditions import add_condition_options, conditions_from_args
 
 
 class UsageError(Exception):
@@ -140,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--address", default=None, metavar="ADDR",
                    help="--engine ray: the Ray cluster to use (default: $RAY_ADDRESS, else a Ray started here)")
     s.add_argument("--json", action="store_true")
+    add_condition_options(s)
     m = sub.add_parser("sample-merge", help="join the parts of a sharded sample run into one folder",
                        description="Merge the --out folders of 'sample --shard K/N' runs into one folder: "
                                    "byte-identical to a single 'sample' run. PNGs are hard-linked (or moved), not "
@@ -199,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true")
     b.add_argument("--sizes", type=_int_list, default=None, help=argparse.SUPPRESS)  # tests: tiny scatter sizes
     b.add_argument("--models", type=_name_list, default=None, help=argparse.SUPPRESS)  # tests: fewer models
+    for module in MODULE_COMMANDS.values():
+        importlib.import_module(module).add_parser(sub)
     # --debug is global: accepted after the command too (SUPPRESS: when absent
     # there, the value given before the command stands).
     for command in sub.choices.values():
@@ -300,6 +305,7 @@ def cmd_train(args, argv) -> int:
 
 
 def cmd_sample(args, argv) -> int:
+    conditions = conditions_from_args(args)
     if args.engine == "ray":
         from explorer.commands.sample_ray import sample_with_ray
 
@@ -314,7 +320,7 @@ def cmd_sample(args, argv) -> int:
 
     doc = sample_to_folder(args.checkpoint, args.out, n=args.n, seed=args.seed, shard=args.shard or (0, 1),
                            batch_size=args.batch_size, steps=args.steps, device=args.device, progress=not args.json,
-                           hints=model_hints(args), resume=args.resume, label=args.label)
+                           hints=model_hints(args), resume=args.resume, label=args.label, conditions=conditions)
     _emit(args, doc, f"wrote {doc['count']} images and metadata.jsonl to {args.out}")
     return 0
 
@@ -381,8 +387,12 @@ def cmd_bench(args, argv) -> int:
     return 0
 
 
+# Commands whose parser (add_parser) and run(args, argv) live in a module of their own.
+MODULE_COMMANDS = {"export": "explorer.commands.export", "open-export": "explorer.commands.open_export", "reproduce": "explorer.commands.reproduce"}
 COMMANDS = {"dataset": cmd_dataset, "train": cmd_train, "sample": cmd_sample, "sample-merge": cmd_sample_merge,
-            "evaluate": cmd_evaluate, "arithmetic": cmd_arithmetic, "encode": cmd_encode, "bench": cmd_bench}
+            "evaluate": cmd_evaluate, "arithmetic": cmd_arithmetic, "encode": cmd_encode, "bench": cmd_bench,
+            **{name: lambda args, argv, m=module: importlib.import_module(m).run(args, argv)
+               for name, module in MODULE_COMMANDS.items()}}
 
 
 if __name__ == "__main__":

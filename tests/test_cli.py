@@ -51,7 +51,7 @@ def test_sample_is_byte_identical_and_shards_add_up(tiny_checkpoints, tmp_path, 
     assert main(["sample", ckpt, "--n", "7", "--seed", "3", "--batch-size", "2", "--out", str(full), "--json"]) == 0
     assert main(["sample", ckpt, "--n", "7", "--seed", "3", "--batch-size", "2", "--out", str(again), "--json"]) == 0
     files = sorted(p.name for p in full.iterdir())
-    assert files == sorted(p.name for p in again.iterdir()) and len(files) == 8
+    assert files == sorted(p.name for p in again.iterdir()) and len(files) == 10  # + metadata, latents, README
     for name in files:
         assert (full / name).read_bytes() == (again / name).read_bytes()
     shard_lines = []
@@ -218,7 +218,8 @@ def test_sample_replaces_an_earlier_runs_output(tiny_checkpoints, tmp_path, caps
     assert main(["sample", ckpt, "--n", "4", "--seed", "2", "--out", str(out), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     names = sorted(p.name for p in out.iterdir())
-    assert names == [".DS_Store", "000000.png", "000001.png", "000002.png", "000003.png", "metadata.jsonl"]
+    assert names == [".DS_Store", "000000.png", "000001.png", "000002.png", "000003.png", "README.md", "latents.npy",
+                     "metadata.jsonl"]
     assert doc["files"] == names[1:5]
     records = [json.loads(line) for line in (out / "metadata.jsonl").read_text().splitlines()]
     assert [r["file"] for r in records] == names[1:5] and {r["seed"] for r in records} == {2}

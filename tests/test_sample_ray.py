@@ -40,7 +40,7 @@ def single_run(tmp_path_factory) -> dict[str, bytes]:
     out = tmp_path_factory.mktemp("single") / "run"
     assert main(["sample", CHECKPOINT, *RUN, "--out", str(out), "--json"]) == 0
     files = _folder(out)
-    assert len(files) == 97
+    assert len(files) == 99  # 96 PNGs, metadata.jsonl, latents.npy, README.md
     return files
 
 

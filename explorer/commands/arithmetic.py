@@ -30,6 +30,7 @@ def run_arithmetic(checkpoint, definitions: list[str], expr: str, out: Path, exe
     from explorer.inference.bank_builder import build_bank
     from models.imaging import save_png
     from models.loading import bundled_classifier_for, load_latent_model, resolve_checkpoint
+    from models.reproducible import decode_for_keeps
 
     defs = [parse_definition(d) for d in definitions]
     path = resolve_checkpoint(checkpoint)
@@ -58,7 +59,7 @@ def run_arithmetic(checkpoint, definitions: list[str], expr: str, out: Path, exe
     except ValueError as exc:
         raise ValueError(f"--expr: {exc}") from None
     latent = result.reshape(model.latent_shape)
-    image = model.decode(latent[None])[0]
+    image = decode_for_keeps(model, latent[None])[0]  # a kept image: the same bytes as sample's
     save_png(out, image.repeat(scale, 0).repeat(scale, 1))
     doc = {"checkpoint": str(path), "model": model.info.name, "expression": expr, "definitions": record,
            "bank": {"size": len(bank), "source": bank.source}, "seed": seed, "exemplars": exemplars,

@@ -1,4 +1,20 @@
-"""``latent-explorer sample``: decode prior samples into PNGs plus metadata.jsonl."""
+"""``latent-explorer sample``: decode prior samples into PNGs plus metadata.jsonl.
+
+The folder a finished run leaves (see :mod:`explorer.commands.sample_folder`)::
+
+    000000.png …          the images, named by index, in the folder itself
+    metadata.jsonl        one record per image: {"file": "000000.png", "index": 0, "file_name": "000000.png",
+                          "latent_row": 0, "seed", "latent", "latent_shape", "attributes", "model", "sha256",
+                          "checkpoint", "steps", "recipe"} (+ "where" in a --where run)
+    latents.npy           float32 (n, d), row latent_row = the record's latent
+    README.md
+
+Hugging Face's ``load_dataset("imagefolder", data_dir=OUT)`` reads it (the
+``file_name`` column names each image). The PNGs stay at the top of the
+folder, where every earlier run put them (scripts, shards and merges rely on
+``OUT/NNNNNN.png``), so torchvision's ``ImageFolder``, which needs class
+sub-folders, reads an export (``latent-explorer export``) rather than this.
+"""
 
 from __future__ import annotations
 
@@ -30,8 +46,8 @@ def shard_indices(n: int, shard: tuple[int, int], batch_size: int) -> np.ndarray
 # What ``sample`` writes: NNNNNN.png (more digits past a million), metadata.jsonl,
 # the record of an unfinished run, and the temporary files of an atomic write
 # that an interrupted run may leave.
-_OUR_NAME = re.compile(r"\d{6,}\.png|metadata\.jsonl|\.sample-run\.json"
-                       r"|\.(\d{6,}\.png|metadata\.jsonl|sample-run\.json)\..+\.tmp")
+_OUR_NAME = re.compile(r"\d{6,}\.png|metadata\.jsonl|\.sample-run\.json|latents\.npy|README\.md"
+                       r"|\.(\d{6,}\.png|metadata\.jsonl|sample-run\.json|latents\.npy|README\.md)\..+\.tmp")
 # Files an operating system drops into any folder a person opened; neither ours
 # nor the user's work, so they neither block a run nor get removed.
 _SYSTEM_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
@@ -47,11 +63,26 @@ def _earlier_records(out: Path) -> list[dict]:
     return [r for r in records if isinstance(r, dict)]
 
 
+def _ours(entry: Path) -> bool:
+    if not (entry.is_file() and not entry.is_symlink() and _OUR_NAME.fullmatch(entry.name)):
+        return False
+    if entry.name != "README.md":
+        return True
+    from explorer.core.export_readme import SAMPLE_README_TITLE
+
+    try:  # a README.md is ours only if sample wrote it: a user's own is never replaced
+        with open(entry, encoding="utf-8") as f:
+            return f.readline(len(SAMPLE_README_TITLE) + 2).rstrip("\n") == SAMPLE_README_TITLE
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def sample_files(folder: Path, allow=()) -> tuple[list[Path], list[str]]:
     """What ``folder`` holds: (the files ``sample`` writes, the names of anything else).
 
     A file counts as ``sample``'s by its name (``NNNNNN.png``, metadata.jsonl,
-    the run record, an interrupted atomic write's temporary file). Files an
+    latents.npy, the run record, an interrupted atomic write's temporary file;
+    README.md when its title is the one ``sample`` writes). Files an
     operating system drops into any folder, and entries named in ``allow``,
     are in neither list.
     """
@@ -59,7 +90,7 @@ def sample_files(folder: Path, allow=()) -> tuple[list[Path], list[str]]:
     for entry in sorted(folder.iterdir()):
         if entry.name in _SYSTEM_FILES or entry.name in allow:
             continue
-        if entry.is_file() and not entry.is_symlink() and _OUR_NAME.fullmatch(entry.name):
+        if _ours(entry):
             ours.append(entry)
         else:
             foreign.append(entry.name)
@@ -115,12 +146,13 @@ def _refuse_a_non_folder(out: Path) -> None:
 
 def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1), batch_size: int = 64,
                      steps: int | None = None, device: str = "cpu", progress: bool = True, hints=None,
-                     resume: bool = False, note=None, label: bool = False) -> dict:
+                     resume: bool = False, note=None, label: bool = False, conditions=None,
+                     recorded_as: str | None = None) -> dict:
     """Decode ``n`` prior samples (or one shard of them) into ``out``.
 
-    ``out`` ends up holding exactly this run's PNGs and metadata.jsonl: the
-    output of an earlier run there is replaced, and a folder holding anything
-    else is refused (:class:`FileExistsError`) before anything is written.
+    ``out`` ends up holding exactly this run's PNGs, metadata.jsonl, latents.npy
+    and README.md: the output of an earlier run there is replaced, and a folder
+    holding anything else is refused (:class:`FileExistsError`) before anything is written.
     metadata.jsonl grows as images are written, so an interrupted run leaves a
     consistent folder that ``resume=True`` completes byte for byte (see
     :mod:`explorer.commands.sample_folder`). ``batch_size`` is clamped to a
@@ -129,13 +161,22 @@ def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1),
     With ``label``, each record's ``attributes`` holds the bundled classifier's
     probabilities (when one fits the model's images); otherwise it is ``{}``
     and no classifier is loaded or run (it costs a forward pass per batch).
+    ``conditions`` (:class:`~explorer.commands.sample_conditions.Conditions`)
+    keep only images matching a query and/or move every sample along a direction.
+    Each record's ``checkpoint`` is ``recorded_as`` (default: ``checkpoint`` as
+    given, a path or a bundled model's name), which ``reproduce`` finds it by.
     """
     from models.imaging import save_png
     from models.loading import bundled_classifier_for, load_latent_model, resolve_checkpoint
+    from models.reproducible import decode_for_keeps
 
+    from explorer.commands import sample_conditions
     from explorer.commands import sample_folder as folder
 
     note = note or (lambda s: print(s, file=sys.stderr, flush=True))
+    conditions = conditions or sample_conditions.Conditions()
+    # As the user named it, not resolved: shards and merges of one command then write the same bytes.
+    recorded = str(checkpoint) if recorded_as is None else recorded_as
     folder.check_count(n)
     _refuse_a_non_folder(out)
     earlier_output(out)  # refuse a folder of someone else's files before the slow part
@@ -149,21 +190,23 @@ def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1),
         note(f"latent-explorer sample: --batch-size {batch_size} clamped to {bounded} "
              f"(what {info.image_size}px images fit in {folder.BATCH_MEMORY_BUDGET >> 20} MB)")
         batch_size = bounded
-    classifier = bundled_classifier_for(model) if label else None
+    classifier = bundled_classifier_for(model) if label or conditions.where else None
     if label and classifier is None:
         note(f"latent-explorer sample: --label: no bundled classifier fits {info.name} "
              f"({info.dataset or 'no data set'}, {info.image_size}px images); attributes stay empty")
+    plan = sample_conditions.prepare(conditions, model, classifier, seed, progress)
     digest = file_sha256(path)
-    indices = shard_indices(n, shard, batch_size)
+    # A --where run's images are not known in advance: candidates 0, 1, 2, … in the batch grid.
+    indices = None if plan.conditional else shard_indices(n, shard, batch_size)
+    total = n if indices is None else len(indices)
     settings = folder.run_settings(digest, info.name, seed, n, shard, batch_size, getattr(model, "steps", None),
-                                   model.latent_shape, label)
+                                   model.latent_shape, label, conditions.settings())
     if resume and out.is_dir():
         done, kept = folder.resume_point(out, settings, indices)
     else:
-        _refuse_another_shard(out, indices, seed, digest, shard)
+        _refuse_another_shard(out, np.arange(0) if indices is None else indices, seed, digest, shard)
         done, kept = 0, []
-    folder.check_disk_space(out, len(indices) - done,
-                            folder.bytes_per_image(info.image_size, info.channels, latent_size))
+    folder.check_disk_space(out, total - done, folder.bytes_per_image(info.image_size, info.channels, latent_size))
     if not resume:
         # The model loaded, so this run will write: clear the earlier run's
         # output first, so the folder ends up holding exactly this run's files.
@@ -171,27 +214,65 @@ def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1),
             old.unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     folder.write_run_record(out, settings)
-    with folder.MetadataStream(out, kept) as metadata, progress_bar("sampling", len(indices), progress) as update:
+    files = [json.loads(line)["file"] for line in kept] if indices is None else []
+    last = -1 if done == 0 else json.loads(kept[-1])["index"]  # the last image already written
+    row, draws = done, last + 1
+    with folder.MetadataStream(out, kept) as metadata, progress_bar("sampling", total, progress) as update:
         # Restart at the batch the resume point falls in: an image's bytes may
         # depend on the batch it is decoded with.
-        for start in range(done - done % batch_size, len(indices), batch_size):
-            batch = indices[start:start + batch_size]
-            latents = model.sample_latents(seed, batch)
-            images = model.decode(latents, batch_size=batch_size)
+        for batch in _batches(indices, done, last, batch_size) if done < total else ():
+            latents = plan.move(model.sample_latents(seed, batch))
+            images = decode_for_keeps(model, latents)  # the same bytes whatever the batch or load
             probs = classifier.predict(images) if classifier is not None else None
+            confidence = plan.confidence(probs) if plan.conditional else None
             for j, i in enumerate(batch):
-                if start + j < done:
+                if i <= last or (confidence is not None and not confidence[j] >= conditions.min_confidence):
                     continue
                 name = f"{i:06d}.png"
                 save_png(out / name, images[j])
                 attrs = {} if probs is None else {k: round(float(p), 4) for k, p in zip(classifier.names, probs[j])}
-                metadata.append(json.dumps({
-                    "file": name, "index": int(i), "seed": seed, "latent": latents[j].ravel().tolist(),
-                    "latent_shape": list(model.latent_shape), "attributes": attrs,
-                    "model": info.name, "sha256": digest,
-                }))
-            update(start + len(batch), len(indices))
-    folder.finish_run(out)
-    return {"out": str(out), "count": len(indices), "model": info.name, "family": info.family,
-            "sha256": digest, "seed": seed, "shard": list(shard), "files": [f"{i:06d}.png" for i in indices],
-            **({"resumed_from": done} if resume else {})}
+                # latent_row: the row in the finished run's latents.npy (a shard's images keep the full run's).
+                record = {"file": name, "index": int(i), "file_name": name,
+                          "latent_row": int(i) if indices is not None else row, "seed": seed,
+                          "latent": latents[j].ravel().tolist(), "latent_shape": list(model.latent_shape),
+                          "attributes": attrs, "model": info.name, "sha256": digest, "checkpoint": recorded,
+                          "steps": getattr(model, "steps", None), "recipe": plan.recipe(i)}
+                if confidence is not None:
+                    record["where"] = {"query": conditions.where, "confidence": round(float(confidence[j]), 4)}
+                    files.append(name)
+                metadata.append(json.dumps(record))
+                row, draws = row + 1, int(i) + 1
+                if row >= total:
+                    break
+            update(row, total)
+            if row >= total:
+                break
+            if plan.conditional:
+                plan.check_bound(row, int(batch[-1]) + 1, n, out)
+    folder.finish_run(out, complete=shard[1] == 1)
+    doc = {"out": str(out), "count": total, "model": info.name, "family": info.family,
+           "sha256": digest, "seed": seed, "shard": list(shard),
+           "files": files if indices is None else [f"{i:06d}.png" for i in indices],
+           **({"resumed_from": done} if resume else {})}
+    if plan.conditional:
+        doc["acceptance"] = {"query": conditions.where, "min_confidence": conditions.min_confidence, "kept": row,
+                             "draws": draws, "rate": round(row / draws, 6)}
+        note(f"latent-explorer sample: --where {conditions.where!r}: kept {row} of {draws:,} draws "
+             f"({row / draws:.1%}) at confidence ≥ {conditions.min_confidence}")
+    return doc
+
+
+def _batches(indices, done: int, last: int, batch_size: int):
+    """The batches of the run from the one its resume point falls in.
+
+    A plain run: its (shard's) indices in the full run's batch grid. A ``--where``
+    run: candidates 0, 1, 2, … in the same grid, for as long as the caller asks.
+    """
+    if indices is not None:
+        for start in range(done - done % batch_size, len(indices), batch_size):
+            yield indices[start:start + batch_size]
+        return
+    b = (last + 1) // batch_size
+    while True:
+        yield np.arange(b * batch_size, (b + 1) * batch_size, dtype=np.int64)
+        b += 1

@@ -6,21 +6,34 @@ worst the images written after the last listed one are unlisted (a resume
 writes them again). While a run is unfinished the folder also holds
 ``.sample-run.json``, the settings that decide its bytes (checkpoint digest,
 seed, N, shard, batch size, steps, whether images are labelled); a successful
-run removes it, so a finished folder holds exactly the PNGs and
-``metadata.jsonl``. ``--resume`` checks those settings, keeps the longest
+run removes it, so a finished folder holds exactly the PNGs,
+``metadata.jsonl``, ``latents.npy`` and ``README.md``. ``--resume`` checks those settings, keeps the longest
 listed prefix of the run whose files exist, and continues from the batch it
 ends in, so the result is byte-identical to an uninterrupted run.
+
+A finished run (not a ``--shard`` part: the merge does it for those) ends by
+writing ``latents.npy`` (float32, one row per record, read back from
+metadata.jsonl, so it is exactly the records' latents) and ``README.md``; only
+then is the run record removed. Both depend on nothing but the records, so a
+merged run's are a single run's, byte for byte. With a ``file_name`` column in
+the records, the folder is what Hugging Face's ``imagefolder`` loader reads.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
+
+import numpy as np
+
+from explorer.core.disk_space import free_bytes, human_size
 
 METADATA = "metadata.jsonl"
 RUN_RECORD = ".sample-run.json"
+LATENTS, README = "latents.npy", "README.md"
+#: The layout of the records: 2 added file_name, latent_row, steps and recipe (a resume must not mix them).
+FORMAT = 2
 # More images than this in one run is a typo or an attack, not a data set.
 MAX_N = 10 ** 8
 # What one batch's latents, activations and images may take; a batch of the
@@ -55,22 +68,7 @@ def bytes_per_image(image_size: int, channels: int, latent_size: int) -> int:
     raw = image_size * (image_size * channels + 1)
     png = raw + raw // 1000 + 1024
     png = -(-png // _BLOCK) * _BLOCK
-    return png + latent_size * 25 + 1024
-
-
-def _existing_ancestor(path: Path) -> Path:
-    path = path.absolute()
-    while not path.exists() and path.parent != path:
-        path = path.parent
-    return path
-
-
-def _size(nbytes: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if nbytes < 1000 or unit == "TB":
-            return f"{nbytes:.0f} {unit}" if unit == "bytes" else f"{nbytes:.1f} {unit}"
-        nbytes /= 1000
-    raise AssertionError("unreachable")
+    return png + latent_size * (25 + 4) + 1024  # and its row of latents.npy
 
 
 def check_disk_space(out: Path, count: int, per_image: int) -> None:
@@ -78,27 +76,34 @@ def check_disk_space(out: Path, count: int, per_image: int) -> None:
     if count == 0:
         return
     needed = count * per_image
-    free = shutil.disk_usage(_existing_ancestor(out)).free
+    free = free_bytes(out)
     if needed > free:
-        raise OSError(f"{out}: {count:,} images need up to {_size(needed)} (about {_size(per_image)} each), "
-                      f"only {_size(free)} free there")
+        raise OSError(f"{out}: {count:,} images need up to {human_size(needed)} (about {human_size(per_image)} "
+                      f"each), only {human_size(free)} free there")
 
 
 def run_settings(digest: str, model_name: str, seed: int, n: int, shard, batch_size: int, steps,
-                 latent_shape, label: bool = False) -> dict:
-    """What decides the bytes of a run; a resume must match it exactly."""
+                 latent_shape, label: bool = False, conditions: dict | None = None) -> dict:
+    """What decides the bytes of a run; a resume must match it exactly.
+
+    ``conditions``: what :meth:`~explorer.commands.sample_conditions.Conditions.settings` adds.
+    """
     return {"sha256": digest, "model": model_name, "seed": seed, "n": n, "shard": list(shard),
-            "batch_size": batch_size, "steps": steps, "latent_shape": list(latent_shape), "label": label}
+            "batch_size": batch_size, "steps": steps, "latent_shape": list(latent_shape), "label": label,
+            "format": FORMAT, **(conditions or {})}
 
 
 # The option a user changes to change each setting (of a run, or of a sharded
 # run as a whole: see explorer.commands.sample_ray).
 _OPTION = {"sha256": "checkpoint", "model": "checkpoint", "seed": "--seed", "n": "--n", "shard": "--shard",
            "batch_size": "--batch-size", "steps": "--steps", "latent_shape": "--latent-shape", "label": "--label",
-           "shards": "--shards", "device": "--device", "hints": "model hints"}
+           "shards": "--shards", "device": "--device", "hints": "model hints", "where": "--where",
+           "min_confidence": "--min-confidence", "direction": "--direction", "strength": "--strength",
+           "definitions": "--define", "bank": "--bank", "format": "the record layout (an older latent-explorer)"}
 # Settings that records written before they existed lack: every run labelled
-# its images before --label made that optional.
-_UNRECORDED = {"label": True}
+# its images before --label made that optional; no run was conditional, and
+# the records had the first layout.
+_UNRECORDED = {"label": True, "format": 1}
 
 
 def settings_differences(recorded: dict, settings: dict) -> list[str]:
@@ -116,9 +121,61 @@ def write_run_record(out: Path, settings: dict) -> None:
     atomic_write_bytes(out / RUN_RECORD, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
-def finish_run(out: Path) -> None:
-    """The run completed: the folder holds exactly its PNGs and metadata.jsonl."""
+def finish_run(out: Path, complete: bool = True) -> None:
+    """The run completed: write latents.npy and README.md (unless ``complete`` is False:
+    a shard's part, which the merge completes), then drop the run record."""
+    if complete:
+        count = write_latents(out / METADATA, out / LATENTS)
+        write_readme(out, out / METADATA, count)
     (out / RUN_RECORD).unlink(missing_ok=True)
+
+
+def _first_record(metadata: Path) -> dict:
+    with open(metadata, encoding="utf-8") as f:
+        line = f.readline()
+    return json.loads(line) if line.strip() else {}
+
+
+def write_latents(metadata: Path, path: Path) -> int:
+    """Write ``path`` (latents.npy) from the latents of ``metadata``'s records, atomically; returns the count.
+
+    Streamed (a few thousand rows at a time) so a run of any size fits in
+    memory. The float32 values survive JSON exactly, so the array is
+    bit-identical to the latents the run decoded.
+    """
+    from models.checkpoint import atomic_write_bytes
+
+    with open(metadata, "rb") as f:
+        count = sum(1 for line in f if line.strip())
+    size = len(_first_record(metadata).get("latent", [])) if count else 0
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False,
+              "shape": (count, size)}
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f, open(metadata, "rb") as lines:
+            np.lib.format.write_array_header_1_0(f, header)  # as np.save writes it
+            rows = []
+            for line in lines:
+                if line.strip():
+                    rows.append(json.loads(line)["latent"])
+                if len(rows) == 4096:
+                    f.write(np.asarray(rows, np.float32).tobytes())
+                    rows = []
+            if rows:
+                f.write(np.asarray(rows, np.float32).reshape(len(rows), size).tobytes())
+
+    atomic_write_bytes(path, write)
+    return count
+
+
+def write_readme(out: Path, metadata: Path, count: int) -> None:
+    """README.md of a finished run: what it holds, its columns, how to load and regenerate it."""
+    from explorer.core.export_readme import sample_readme
+    from models.checkpoint import atomic_write_bytes
+
+    first = _first_record(metadata) if count else {}
+    text = sample_readme(count, str(first.get("model", "")), str(first.get("sha256", "")))
+    atomic_write_bytes(out / README, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def _read_lines(out: Path) -> list[str]:
@@ -135,6 +192,9 @@ def _read_lines(out: Path) -> list[str]:
 
 def resume_point(out: Path, settings: dict, indices) -> tuple[int, list[str]]:
     """How much of this run ``out`` already holds: (images done, their metadata lines).
+
+    ``indices``: the images of the run in order, or None for a ``--where`` run,
+    whose images are any ascending indices (``settings["n"]`` of them).
 
     Raises
     ------
@@ -153,23 +213,32 @@ def resume_point(out: Path, settings: dict, indices) -> tuple[int, list[str]]:
         differ = settings_differences(recorded, settings)
         if differ:
             raise ValueError(f"--resume: {out} holds a run with other settings ({'; '.join(differ)})")
-    kept = []
-    for line, i in zip(_read_lines(out), indices):
+    kept, previous = [], -1
+    total = settings["n"] if indices is None else len(indices)
+    for line, i in zip(_read_lines(out), range(total) if indices is None else indices):
         try:
             rec = json.loads(line)
         except ValueError:
             break
+        if indices is None:  # a --where run: any ascending indices
+            i = rec.get("index") if isinstance(rec, dict) and isinstance(rec.get("index"), int) else -1
+            if i <= previous:
+                break
+            previous = i
         name = f"{int(i):06d}.png"
         if not isinstance(rec, dict) or rec.get("index") != int(i) or rec.get("file") != name:
             break
-        for key in ("seed", "sha256"):
-            if rec.get(key) != settings[key]:
+        seen = {"seed": rec.get("seed"), "sha256": rec.get("sha256")}
+        if indices is None:  # a finished --where run has no run record: its records say what they matched
+            seen["where"] = rec["where"].get("query") if isinstance(rec.get("where"), dict) else None
+        for key, value in seen.items():
+            if value != settings[key]:
                 raise ValueError(f"--resume: {out} holds a run with other settings "
-                                 f"({_OPTION[key]} was {_show(key, rec.get(key))}, now {_show(key, settings[key])})")
+                                 f"({_OPTION[key]} was {_show(key, value)}, now {_show(key, settings[key])})")
         if not (out / name).is_file():
             break
         kept.append(line)
-    if recorded is None and (kept or (out / METADATA).exists()) and len(kept) < len(indices):
+    if recorded is None and (kept or (out / METADATA).exists()) and len(kept) < total:
         raise ValueError(f"--resume: {out} holds a finished run with no record of its settings; "
                          "start afresh without --resume")
     return len(kept), kept

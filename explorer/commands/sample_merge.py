@@ -11,7 +11,9 @@ memory per image, so a merge of 10^7 images needs no more memory than one of 10.
 PNGs are hard-linked into the output (moved where the file system has no hard
 links), never copied, so output and parts must be on one file system. Until
 the merged metadata.jsonl is written, the parts stay intact (linking leaves
-them whole), so an interrupted merge is simply run again.
+them whole), so an interrupted merge is simply run again. latents.npy and
+README.md are made from the merged records just before the merged
+metadata.jsonl appears, as a single run makes them at its end.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from explorer.commands.progress import progress_bar
 from explorer.commands.sample import earlier_output, sample_files
-from explorer.commands.sample_folder import METADATA, RUN_RECORD
+from explorer.commands.sample_folder import LATENTS, METADATA, RUN_RECORD, write_latents, write_readme
 
 _PNG = re.compile(r"(\d{6,})\.png")
 # Where a file system cannot hard-link (some network and FAT file systems),
@@ -230,6 +232,8 @@ def merge_parts(out: Path, parts, n: int | None = None, keep_parts: bool = False
         for path in earlier:
             if path.name != METADATA and not _in_run(path.name, expected):
                 path.unlink(missing_ok=True)
+        write_latents(Path(tmp), out / LATENTS)
+        write_readme(out, Path(tmp), expected)
         summary.update(out=str(out), count=expected, parts=[str(p) for p in parts], model=first.get("model"),
                        seed=first.get("seed"), sha256=first.get("sha256"))
 

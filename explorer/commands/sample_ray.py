@@ -89,12 +89,17 @@ def shard_is_complete(part: Path, indices, seed: int, digest: str) -> bool:
 
 
 def _sample_shard(checkpoint, part: str, n: int, seed: int, shard, batch_size: int, steps, device: str, hints,
-                  label: bool) -> dict:
-    """The body of one Ray task: write (or finish) one shard into ``part``."""
+                  label: bool, recorded_as: str) -> dict:
+    """The body of one Ray task: write (or finish) one shard into ``part``.
+
+    ``checkpoint`` is what the task loads (an absolute path on a cluster);
+    ``recorded_as`` what the records name, as a single run with the user's command would.
+    """
     from explorer.commands.sample import sample_to_folder
 
     doc = sample_to_folder(checkpoint, Path(part), n=n, seed=seed, shard=tuple(shard), batch_size=batch_size,
-                           steps=steps, device=device, progress=False, hints=hints, resume=True, label=label)
+                           steps=steps, device=device, progress=False, hints=hints, resume=True, label=label,
+                           recorded_as=recorded_as)
     return {"count": doc["count"], "resumed_from": doc["resumed_from"]}
 
 
@@ -236,7 +241,7 @@ def sample_with_ray(checkpoint, out: Path, n: int, seed: int = 0, shards: int | 
         resources_per_task = {"num_gpus": 1} if kind == "cuda" else {"num_cpus": 1}
         task = ray.remote(_sample_shard).options(**resources_per_task)
         pending = {task.remote(target, str(part_folder(out, k)), n, seed, (k, shards), batch_size, steps, kind,
-                               hints, label): k for k in todo}
+                               hints, label, str(checkpoint)): k for k in todo}
         done = sum(sizes[k] for k in skipped)
         try:
             with progress_bar(f"sampling ({shards} shards on Ray)", n, progress) as update:

@@ -71,6 +71,22 @@ class GenerateSamples(Request):
 
 
 @dataclass(frozen=True)
+class ExportFolder(Request):
+    """Decode ``items`` (:class:`~explorer.core.export_folder.ExportItem`) with the open model
+    the reproducible way and write them as an export folder at ``out``."""
+
+    out: str
+    items: tuple
+    checkpoint: str
+    sha256: str
+    scale: int = 1
+    smooth: bool = False
+    split_by: str = "tag"
+    kind = "export"
+    newest_wins = False
+
+
+@dataclass(frozen=True)
 class BankResult:
     """A :class:`BuildBank` answer: the bank, and its PCA fitted in the worker (a
     ``PCAProjection`` and the bank's 2-D points), so the GUI thread never fits one."""

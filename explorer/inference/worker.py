@@ -17,10 +17,14 @@ from collections import deque
 from PySide6.QtCore import QObject, Signal, Slot
 
 from models.errors import LatentExplorerError, MissingHyperParameters
-from explorer.inference.requests import (BankResult, BuildBank, Decode, EncodeImages, GenerateSamples, LoadModel,
-                                        Request, Response, SetDevice)
+from explorer.inference.requests import (BankResult, BuildBank, Decode, EncodeImages, ExportFolder, GenerateSamples,
+                                        LoadModel, Request, Response, SetDevice)
 
 log = logging.getLogger(__name__)
+
+# Decodes whose images the user can save to disk (the analogy grid): decoded
+# as every kept image is, so the saved file is what ``sample`` would write.
+KEEP_PURPOSES = frozenset({"grid"})
 
 
 class Cancelled(Exception):
@@ -185,12 +189,33 @@ class InferenceWorker(QObject):
 
             return build_bank(self._require_model(), request.n, request.seed, self._progress(request),
                               first=request.start)
+        if isinstance(request, ExportFolder):
+            return self._export(request)
         if isinstance(request, EncodeImages):
             return self._encode_images(request)
         if isinstance(request, Decode):
             model = self._require_model()
-            return model.decode(_fit_latents(request.latents, model), progress=self._progress(request))
+            latents = _fit_latents(request.latents, model)
+            if request.purpose in KEEP_PURPOSES:
+                from models.reproducible import decode_for_keeps
+
+                return decode_for_keeps(model, latents, self._progress(request))
+            return model.decode(latents, progress=self._progress(request))
         raise TypeError(f"unknown request {type(request).__name__}")
+
+    def _export(self, request):
+        from models.reproducible import decode_for_keeps
+
+        from explorer.core.export_folder import ModelProvenance, write_export
+
+        model = self._require_model()
+        info = model.info
+        provenance = ModelProvenance(name=info.name, sha256=request.sha256, checkpoint=request.checkpoint,
+                                     latent_shape=tuple(model.latent_shape), image_size=info.image_size,
+                                     channels=info.channels, steps=getattr(model, "steps", None))
+        return write_export(request.out, list(request.items), provenance, lambda z: decode_for_keeps(model, z),
+                            scale=request.scale, smooth=request.smooth, progress=self._progress(request),
+                            split_by=request.split_by)
 
     def _build_large_bank(self, model, request, key: str):
         """A large bank built straight into its cache folder: the thumbnails (3 GB

@@ -18,6 +18,7 @@ from explorer.ui.controls_help import CONTROLS
 from explorer.ui.curation_controller import CurationController
 from explorer.ui.curation_panel import CurationPanel
 from explorer.ui.encode_controller import EncodeController
+from explorer.ui.export_controller import ExportController
 from explorer.ui.gallery_controller import GalleryController
 from explorer.ui.generate_controller import GenerateController
 from explorer.ui.gallery_panel import GalleryPanel
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self.curation = CurationController(self.ctx, self.curate)
         self.galleries = GalleryController(self.ctx, self.gallery, self.curation, self.points.select_point)
         self.generator = GenerateController(self.ctx)
+        self.exporter = ExportController(self.ctx, self.sessions)
         self.curate.galleryRequested.connect(self.show_gallery)
         self.curate.reviewRequested.connect(self.galleries.open_review)
         self.worker_label = QLabel("worker: idle")
@@ -147,6 +149,9 @@ class MainWindow(QMainWindow):
         file_menu.addMenu(s.recent_menu)
         file_menu.addAction("&Save session", QKeySequence.StandardKey.Save, s.save)
         file_menu.addAction("Save session &as…", QKeySequence("Ctrl+Shift+S"), s.save_as)
+        file_menu.addSeparator()
+        file_menu.addAction("&Export…", QKeySequence("Ctrl+Shift+E"), self.exporter.choose)
+        file_menu.addAction("Open e&xport folder…", self.exporter.choose_folder)
         file_menu.addSeparator()
         file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
         edit = mb.addMenu("&Edit")
@@ -228,6 +233,8 @@ class MainWindow(QMainWindow):
         """A checkpoint or session opens; images or folders of images are encoded into the bank."""
         from models.data import IMAGE_SUFFIXES
 
+        from explorer.core.export_folder import is_export_folder
+
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if not files:
             return
@@ -235,6 +242,8 @@ class MainWindow(QMainWindow):
         first = Path(files[0])
         if first.suffix == SUFFIX:
             self.sessions.open_session(first)
+        elif first.is_dir() and is_export_folder(first):
+            self.exporter.open_folder(str(first))
         elif first.is_dir() or first.suffix.lower() in IMAGE_SUFFIXES:
             self.encoder.encode_images(files)
         else:

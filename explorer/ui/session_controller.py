@@ -138,6 +138,11 @@ class SessionController(QObject):
         self.models.open_checkpoint(str(model), bank=doc.bank)
         return True
 
+    def open_document(self, doc) -> None:
+        """Open ``doc``'s model and show the document (an export folder brought back), unsaved."""
+        self._pending = (doc, None)
+        self.models.open_checkpoint(doc.model_path, bank=doc.bank)
+
     @staticmethod
     def _model_problem(model: Path, sha: str) -> str:
         if not model.exists():

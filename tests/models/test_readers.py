@@ -130,7 +130,8 @@ def test_sample_command_reads_a_pytorch_examples_generator(tmp_path):
     path = save_small_netg(tmp_path / "netG_epoch_24.pth")
     out = tmp_path / "o"
     assert main(["sample", str(path), "--n", "4", "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["000000.png", "000001.png", "000002.png", "000003.png", "metadata.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == ["000000.png", "000001.png", "000002.png", "000003.png", "README.md",
+                                                     "latents.npy", "metadata.jsonl"]
 
 
 def test_mnist_vae_decodes_and_encodes(tmp_path):

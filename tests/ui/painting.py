@@ -153,6 +153,9 @@ class Painter:
     def patch_dialogs(self, monkeypatch) -> None:
         """Replace the blocking static dialogs (the classes every module imports) with painting fakes."""
         monkeypatch.setattr(QInputDialog, "getText", self.text_input())
+        folder = self.file_dialog(QFileDialog.AcceptMode.AcceptOpen)
+        monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                            staticmethod(lambda *a, **k: folder.__func__(*a, **k)[0]))
         monkeypatch.setattr(QFileDialog, "getOpenFileName", self.file_dialog(QFileDialog.AcceptMode.AcceptOpen))
         monkeypatch.setattr(QFileDialog, "getSaveFileName", self.file_dialog(QFileDialog.AcceptMode.AcceptSave))
         for name, icon in (("information", QMessageBox.Icon.Information), ("warning", QMessageBox.Icon.Warning),

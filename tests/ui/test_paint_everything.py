@@ -226,7 +226,7 @@ def test_every_tab_menu_action_and_dialog_paints_without_errors(qtbot, config_di
         _paint_dialogs(qtbot, w, p, tmp_path)
         quit_action = _paint_menus(qtbot, w, p)
         assert set(p.dialogs) >= {"Open checkpoint", "Open session", "Save session", "Save analogy grid", "Controls",
-                                  "New tag"}
+                                  "New tag", "Open export folder"}
         for what in ("Edit ▸ Undo", "Edit ▸ Redo"):
             assert any(n.startswith(f"the window after {what}") for n in p.painted), f"{what} was not run"
         quit_action.trigger()  # closes the window and joins its worker
