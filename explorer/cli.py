@@ -193,15 +193,6 @@ def build_parser() -> argparse.ArgumentParser:
                     help="GAN: optimisation steps (default 200); diffusion: DDIM inversion steps")
     en.add_argument("--device", type=_device, default="cpu", help="auto, cpu, cuda, cuda:N or mps (default cpu)")
     en.add_argument("--json", action="store_true")
-    b = sub.add_parser("bench", help="measure the app's speed against bare baselines (issue 12's figures)",
-                       description="Frame time of the scatter (10k, 100k, 1M points) against a plain pyqtgraph item, "
-                                   "load, pick and memory at 1M, click → image against the bare forward, the worker's "
-                                   "throughput and the GUI thread's stalls, sample against a bare loop, PCA and cold "
-                                   "start, on whatever device is present. The table goes to stdout, progress to stderr.")
-    b.add_argument("--quick", action="store_true", help="fewer repetitions (within 5 minutes on a 2-core CPU)")
-    b.add_argument("--json", action="store_true")
-    b.add_argument("--sizes", type=_int_list, default=None, help=argparse.SUPPRESS)  # tests: tiny scatter sizes
-    b.add_argument("--models", type=_name_list, default=None, help=argparse.SUPPRESS)  # tests: fewer models
     for module in MODULE_COMMANDS.values():
         importlib.import_module(module).add_parser(sub)
     # --debug is global: accepted after the command too (SUPPRESS: when absent
@@ -379,18 +370,11 @@ def cmd_encode(args, argv) -> int:
     return 0
 
 
-def cmd_bench(args, argv) -> int:
-    from explorer.commands.bench import DEFAULT_SIZES, format_table, run_bench
-
-    doc = run_bench(quick=args.quick, sizes=args.sizes or DEFAULT_SIZES, models=args.models)
-    _emit(args, doc, format_table(doc))
-    return 0
-
-
 # Commands whose parser (add_parser) and run(args, argv) live in a module of their own.
-MODULE_COMMANDS = {"export": "explorer.commands.export", "open-export": "explorer.commands.open_export", "reproduce": "explorer.commands.reproduce"}
+MODULE_COMMANDS = {"export": "explorer.commands.export", "open-export": "explorer.commands.open_export",
+                   "reproduce": "explorer.commands.reproduce", "bench": "explorer.commands.bench"}
 COMMANDS = {"dataset": cmd_dataset, "train": cmd_train, "sample": cmd_sample, "sample-merge": cmd_sample_merge,
-            "evaluate": cmd_evaluate, "arithmetic": cmd_arithmetic, "encode": cmd_encode, "bench": cmd_bench,
+            "evaluate": cmd_evaluate, "arithmetic": cmd_arithmetic, "encode": cmd_encode,
             **{name: lambda args, argv, m=module: importlib.import_module(m).run(args, argv)
                for name, module in MODULE_COMMANDS.items()}}
 

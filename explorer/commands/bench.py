@@ -184,3 +184,29 @@ def format_table(doc: dict) -> str:
     lines = ["| figure | value | target | |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows(doc)]
     return "\n".join(lines)
+
+
+def add_parser(sub) -> None:
+    """The ``bench`` sub-command's options."""
+    import argparse
+
+    from explorer.commands.options import int_list, name_list
+
+    b = sub.add_parser("bench", help="measure the app's speed against bare baselines (issue 12's figures)",
+                       description="Frame time of the scatter (10k, 100k, 1M points) against a plain pyqtgraph item, "
+                                   "load, pick and memory at 1M, click → image against the bare forward, the worker's "
+                                   "throughput and the GUI thread's stalls, sample against a bare loop, PCA and cold "
+                                   "start, on whatever device is present. The table goes to stdout, progress to stderr.")
+    b.add_argument("--quick", action="store_true", help="fewer repetitions (within 5 minutes on a 2-core CPU)")
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--sizes", type=int_list, default=None, help=argparse.SUPPRESS)  # tests: tiny scatter sizes
+    b.add_argument("--models", type=name_list, default=None, help=argparse.SUPPRESS)  # tests: fewer models
+
+
+def run(args, argv) -> int:
+    """``latent-explorer bench``: the table (``--json``: the document) on stdout."""
+    import json
+
+    doc = run_bench(quick=args.quick, sizes=args.sizes or DEFAULT_SIZES, models=args.models)
+    print(json.dumps(doc, indent=2) if args.json else format_table(doc))
+    return 0
