@@ -112,6 +112,14 @@ class CurationController(QObject):
         s = self.ctx.session
         if s.bank is None:
             return
+        if text.strip().startswith("tag:"):  # "tag: keep" selects what carries a tag
+            name = text.strip()[4:].strip()
+            if name not in s.tags.names():
+                have = ", ".join(s.tags.names()) or "none"
+                self.ctx.message_bar.show_error(f"Select where: no tag {name!r} (have: {have})")
+                return
+            self._select(f"Select tag {name}", s.tags.mask(name).copy())
+            return
         try:
             mask = query_mask(s.bank, text)
         except ExpressionError as exc:

@@ -60,7 +60,7 @@ class CurationPanel(QWidget):
             b.clicked.connect(signal.emit)
             sel.addWidget(b)
         self.query = QLineEdit()
-        self.query.setPlaceholderText("Select where… e.g. glasses & !male")
+        self.query.setPlaceholderText("Select where… e.g. glasses & !male, or tag: keep")
         self.query.setToolTip("Select the points whose attributes match (an attribute is true where p ≥ 0.5); "
                               "Enter selects")
         self.query.returnPressed.connect(lambda: self.queryEntered.emit(self.query.text()))

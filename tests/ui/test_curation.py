@@ -113,3 +113,12 @@ def test_most_diverse_and_near_duplicates_select(window):
     s.bank.latents[5] = s.bank.latents[9]  # a duplicate pair, as a collapsed generator makes
     window.curation.select_near_duplicates(1e-3)
     assert np.flatnonzero(s.selection).tolist() == [9]
+
+
+def test_select_where_a_tag(window):
+    s = window.session
+    window.curation.tag("keep", indices=[2, 4, 6])
+    window.curation.select_where("tag: keep")
+    assert np.flatnonzero(s.selection).tolist() == [2, 4, 6]
+    window.curation.select_where("tag: nope")
+    assert "no tag 'nope'" in window.message_bar.text()
