@@ -66,6 +66,8 @@ class GenerateSamples(Request):
     n: int
     seed: int = 0
     start: int = 0
+    where: str = ""  # keep only samples whose query holds with confidence ≥ min_confidence
+    min_confidence: float = 0.9
     kind = "generate"
     newest_wins = False
 

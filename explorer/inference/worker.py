@@ -186,9 +186,13 @@ class InferenceWorker(QObject):
             return self._with_pca(bank, request)
         if isinstance(request, GenerateSamples):
             from explorer.inference.bank_builder import build_bank
+            from explorer.inference.conditional import generate_where
 
+            if request.where:
+                return generate_where(self._require_model(), request.n, request.seed, request.start, request.where,
+                                      request.min_confidence, self._progress(request))
             return build_bank(self._require_model(), request.n, request.seed, self._progress(request),
-                              first=request.start)
+                              first=request.start), None
         if isinstance(request, ExportFolder):
             return self._export(request)
         if isinstance(request, EncodeImages):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QSpinBox
 
 MAX_GENERATE = 100_000
 
@@ -23,6 +23,16 @@ class GenerateDialog(QDialog):
         self.seed.setRange(0, 2 ** 31 - 1)
         self.seed.setValue(seed)
         self.seed.setToolTip("Sample i of a seed is always the same code: the bank records both")
+        self.where = QLineEdit()
+        self.where.setPlaceholderText("optional, e.g. glasses & !male")
+        self.where.setToolTip("Keep only samples the bundled classifier judges to match, drawing until there are "
+                              "enough; the acceptance rate is reported")
+        self.confidence = QDoubleSpinBox()
+        self.confidence.setRange(0.5, 0.999)
+        self.confidence.setDecimals(3)
+        self.confidence.setSingleStep(0.05)
+        self.confidence.setValue(0.9)
+        self.confidence.setToolTip("How sure the classifier must be that the query holds")
         note = QLabel(f"Samples {start:,} onwards of the seed join the bank and the scatter, labelled by the "
                       "bundled classifier where the model has one.")
         note.setProperty("role", "muted")
@@ -33,6 +43,8 @@ class GenerateDialog(QDialog):
         form = QFormLayout(self)
         form.addRow("Samples", self.n)
         form.addRow("Seed", self.seed)
+        form.addRow("Only where", self.where)
+        form.addRow("with p ≥", self.confidence)
         form.addRow(note)
         form.addRow(buttons)
 
@@ -45,6 +57,7 @@ class GenerateController(QObject):
         self.ctx = ctx
         self.request = None
         self.dialog: GenerateDialog | None = None
+        self.last_message = ""
 
     def choose(self) -> None:
         """Model ▸ Generate samples…: ask how many, then generate."""
@@ -55,12 +68,14 @@ class GenerateController(QObject):
         seed = int(s.bank.seeds[s.bank.seeds >= 0][0]) if (s.bank.seeds >= 0).any() else 0
         # Window-modal, without a nested event loop of its own: the app keeps running.
         self.dialog = GenerateDialog(self.ctx.window, seed, s.bank.next_sample_index(seed))
-        self.dialog.accepted.connect(lambda d=self.dialog: self.generate(d.n.value(), d.seed.value()))
+        self.dialog.accepted.connect(lambda d=self.dialog: self.generate(d.n.value(), d.seed.value(),
+                                                                         d.where.text(), d.confidence.value()))
         self.dialog.finished.connect(self.dialog.deleteLater)
         self.dialog.open()
 
-    def generate(self, n: int, seed: int = 0):
-        """Add ``n`` samples of ``seed`` (the next indices the bank lacks); returns the request."""
+    def generate(self, n: int, seed: int = 0, where: str = "", min_confidence: float = 0.9):
+        """Add ``n`` samples of ``seed`` (the next indices the bank lacks), or with ``where`` the
+        next ``n`` that pass it with confidence ≥ ``min_confidence``; returns the request."""
         s = self.ctx.session
         if s.bank is None:
             return None
@@ -70,23 +85,27 @@ class GenerateController(QObject):
         from explorer.inference.requests import GenerateSamples
 
         start = s.bank.next_sample_index(seed)
-        req = self.ctx.client.submit(GenerateSamples(n, seed, start), owner=self)
+        req = self.ctx.client.submit(GenerateSamples(n, seed, start, where.strip(), min_confidence), owner=self)
         self.request = (req, s.bank)
-        self.ctx.jobs.begin(req, f"Generating {n:,} samples…", lambda: self.ctx.client.cancel(req))
+        what = f"{n:,} samples where {where.strip()}" if where.strip() else f"{n:,} samples"
+        self.ctx.jobs.begin(req, f"Generating {what}…", lambda: self.ctx.client.cancel(req))
         return req
 
     def on_progress(self, request, done: int, total: int) -> None:
         self.ctx.jobs.progress(request, done, total)
 
-    def on_response(self, request, samples) -> None:
+    def on_response(self, request, answer) -> None:
+        samples, stats = answer
         self.ctx.jobs.end(request)
         s = self.ctx.session
         if self.request is None or self.request[1] is not s.bank:
             self.ctx.message_bar.show_error("Generated samples were dropped: the bank changed meanwhile")
             return
         added = s.add_generated(samples)
-        self.ctx.window.statusBar().showMessage(
-            f"{len(added):,} samples added (#{added[0]:,}–#{added[-1]:,}); the bank holds {len(s.bank):,}", 6000)
+        rate = f"; {stats['kept']:,} of {stats['drawn']:,} drawn passed ({100 * stats['acceptance']:.1f} %)" \
+            if stats else ""
+        self.last_message = f"{len(added):,} samples added; the bank holds {len(s.bank):,}{rate}"
+        self.ctx.window.statusBar().showMessage(self.last_message, 10000)
 
     def on_failed(self, request, message: str) -> None:
         self.ctx.jobs.end(request)

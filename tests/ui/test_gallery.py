@@ -137,3 +137,24 @@ def test_the_generate_dialog_asks_and_generates(qtbot, window):
     dialog.n.setValue(12)
     dialog.accept()
     qtbot.waitUntil(lambda: len(s.bank) == n0 + 12, timeout=30000)
+
+
+def test_conditional_generation_keeps_only_matching_samples_and_reports_the_rate(qtbot, config_dir):
+    from models.loading import RESOURCES
+
+    w = MainWindow(str(RESOURCES / "toyfaces_dcgan.safetensors"), bank_size=100, threads=1)
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.session.bank is not None, timeout=60000)
+        s, n0 = w.session, len(w.session.bank)
+        w.generator.generate(30, seed=11, where="glasses & !male", min_confidence=0.9)
+        qtbot.waitUntil(lambda: len(s.bank) == n0 + 30, timeout=60000)
+        assert (s.bank.attributes["glasses"][n0:] >= 0.9).all() and (s.bank.attributes["male"][n0:] <= 0.1).all()
+        assert (s.bank.seeds[n0:] == 11).all() and np.all(np.diff(s.bank.indices[n0:]) > 0)
+        assert "passed" in w.generator.last_message and "%" in w.generator.last_message
+        w.generator.generate(5, seed=11, where="glasses & (")
+        qtbot.waitUntil(lambda: "only where 'glasses & ('" in w.message_bar.text(), timeout=30000)
+        assert "ends too soon" in w.message_bar.text() and len(s.bank) == n0 + 30
+    finally:
+        w.close()
