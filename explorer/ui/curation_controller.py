@@ -75,6 +75,7 @@ class CurationController(QObject):
         keys = {KEEP: "K", REJECT: "R"} | {t: str(i + 1) for i, t in enumerate(self.custom_tags()[:9])}
         counts = {KEEP: 0, REJECT: 0} | self.ctx.session.tags.counts()
         self.panel.show_tags(counts, keys)
+        self.panel.show_filters(self.ctx.session.tags.names(), self.panel.filter_combo.currentData() or "")
         s = self.ctx.session
         if s.colour_field == "tags":  # the colours follow the tags
             self.ctx.scatter.set_colouring(s.colouring())

@@ -4,7 +4,7 @@ diversity and near-duplicates, and the way into the gallery and review mode."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QButtonGroup, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QPushButton, QSpinBox, QToolButton, QVBoxLayout,
                                QWidget)
 
@@ -34,6 +34,7 @@ class CurationPanel(QWidget):
     diverseRequested = Signal(int)
     duplicatesRequested = Signal(float)
     galleryRequested = Signal()
+    filterChosen = Signal(str)  # "" all points, a tag name, or "untagged"
     reviewRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
@@ -64,6 +65,10 @@ class CurationPanel(QWidget):
         self.query.setToolTip("Select the points whose attributes match (an attribute is true where p ≥ 0.5); "
                               "Enter selects")
         self.query.returnPressed.connect(lambda: self.queryEntered.emit(self.query.text()))
+        self.filter_combo = QComboBox()
+        self.filter_combo.setToolTip("Show only the points carrying a tag in the scatter (or those without one)")
+        self.filter_combo.currentIndexChanged.connect(
+            lambda _i: self.filterChosen.emit(self.filter_combo.currentData() or ""))
         self.tags = QListWidget()
         self.tags.setMaximumHeight(110)
         self.tags.setToolTip("Tags and how many points carry each; the number is the key that tags with it")
@@ -114,6 +119,10 @@ class CurationPanel(QWidget):
         layout.addWidget(QLabel("Tags:"))
         layout.addWidget(self.tags)
         layout.addLayout(tag_buttons)
+        shown = QHBoxLayout()
+        shown.addWidget(QLabel("Show in the scatter:"))
+        shown.addWidget(self.filter_combo, 1)
+        layout.addLayout(shown)
         layout.addWidget(QLabel("Diversity and duplicates:"))
         layout.addLayout(grid)
         layout.addLayout(browse)
@@ -135,6 +144,16 @@ class CurationPanel(QWidget):
             self.tags.addItem(item)
             if name == chosen:
                 self.tags.setCurrentItem(item)
+
+    def show_filters(self, tags: list[str], current: str) -> None:
+        """The scatter filter's choices: all points, each tag, untagged."""
+        self.filter_combo.blockSignals(True)
+        self.filter_combo.clear()
+        self.filter_combo.addItem("all points", "")
+        for name in tags + ["untagged"]:
+            self.filter_combo.addItem(f"only {name}", name)
+        self.filter_combo.setCurrentIndex(max(self.filter_combo.findData(current), 0))
+        self.filter_combo.blockSignals(False)
 
     def chosen_tag(self) -> str:
         item = self.tags.currentItem()

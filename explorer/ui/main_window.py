@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.generator = GenerateController(self.ctx)
         self.exporter = ExportController(self.ctx, self.sessions)
         self.curate.galleryRequested.connect(self.show_gallery)
+        self.curate.filterChosen.connect(self.points.set_filter)
         self.curate.reviewRequested.connect(self.galleries.open_review)
         self.worker_label = QLabel("worker: idle")
         self.statusBar().addPermanentWidget(self.worker_label)

@@ -11,6 +11,7 @@ from explorer.core.preview import point_preview
 from explorer.core.selection import lasso_mask
 from explorer.inference.requests import Decode
 
+UNTAGGED = "untagged"
 SELECTION_STYLE = dict(symbol="o", size=9, colour=(240, 228, 66), filled=False)
 
 
@@ -21,7 +22,7 @@ class ScatterController(QObject):
         super().__init__(ctx.window)
         self.ctx = ctx
         s, view = ctx.session, ctx.scatter
-        s.events.bank.connect(self._redraw)
+        s.events.bank.connect(self._on_bank)
         s.events.layout.connect(self._redraw)
         s.events.colour.connect(lambda: view.set_colouring(s.colouring()))
         s.events.selection.connect(self._show_selection)
@@ -32,11 +33,35 @@ class ScatterController(QObject):
         # Hover fires on every mouse move; at most one thumbnail update per 40 ms.
         self._throttled_hover = qthrottled(self._show_hover, timeout=40, parent=self)
         self._hovering = -1  # the point under the pointer now
+        self.filter = ""  # a tag the scatter is filtered to (see set_filter)
+        s.events.tags.connect(self._on_tags)
+
+    def set_filter(self, tag: str) -> None:
+        """Show only the points tagged ``tag`` (``"untagged"``: those without a tag; ``""``: all)."""
+        self.filter = tag
+        self._redraw()
+
+    def shown(self) -> np.ndarray | None:
+        s = self.ctx.session
+        if not self.filter or s.bank is None:
+            return None
+        if self.filter == UNTAGGED:
+            return ~np.any([s.tags.mask(t) for t in s.tags.names()], axis=0) if s.tags.names() \
+                else np.ones(len(s.bank), bool)
+        return s.tags.mask(self.filter)
+
+    def _on_bank(self) -> None:
+        self.filter = ""  # a new bank has no tags yet
+        self._redraw()
+
+    def _on_tags(self) -> None:
+        if self.filter:
+            self._redraw()
 
     def _redraw(self) -> None:
         s = self.ctx.session
         self.ctx.tip.hide_tip()
-        self.ctx.scatter.set_points(s.points, s.colouring())
+        self.ctx.scatter.set_points(s.points, s.colouring(), self.shown())
         self._show_selection()
         self._mark()
 
@@ -100,6 +125,9 @@ class ScatterController(QObject):
         if s.bank is None:
             return
         inside = lasso_mask(s.points, vertices)
+        shown = self.shown()
+        if shown is not None:  # filtered: what is hidden cannot be lassoed
+            inside &= shown
         mode = self.ctx.scatter.gesture_mode
         before = s.selection if s.selection is not None else np.zeros(len(s.bank), bool)
         if mode == "add":

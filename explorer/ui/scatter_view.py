@@ -102,6 +102,7 @@ class ScatterView(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.legend)
         self.points = np.zeros((0, 2), np.float32)
+        self.shown = np.zeros(0, np.intp)  # indices of the points drawn and picked (all, unless filtered)
         self.gesture_mode = "replace"  # of the selection gesture being announced
         self._picker: PointPicker | None = None
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -136,12 +137,18 @@ class ScatterView(QWidget):
         super().resizeEvent(event)
         self._place_placeholder()
 
-    def set_points(self, points: np.ndarray, colouring: Colouring) -> None:
-        """Replace every point (n, 2) and colour them."""
+    def set_points(self, points: np.ndarray, colouring: Colouring, shown: np.ndarray | None = None) -> None:
+        """Replace every point (n, 2) and colour them; ``shown`` (a bool mask) draws and
+        picks only those points (a filter), their indices unchanged."""
         self.points = np.asarray(points, np.float32)
-        self._picker = PointPicker(self.points)
+        self.shown = np.arange(len(self.points)) if shown is None else np.flatnonzero(shown)
+        self._picker = PointPicker(self.points[self.shown])
         self._picker.start()
-        self._binner = DensityBinner(self.points, colouring.categories, len(colouring.colours))
+        binned = self.points
+        if len(self.shown) < len(self.points):  # hidden points: nowhere (the binner puts NaN in no bin)
+            binned = np.full_like(self.points, np.nan)
+            binned[self.shown] = self.points[self.shown]
+        self._binner = DensityBinner(binned, colouring.categories, len(colouring.colours))
         self.marker.setData([], [])
         self._fed = _STALE
         self._set_scatter(np.zeros(0, np.intp))
@@ -160,8 +167,8 @@ class ScatterView(QWidget):
 
     def reset_view(self) -> None:
         """Fit the view to the bank's points (not to overlays placed by an older layout)."""
-        if len(self.points):
-            lo, hi = self.points.min(0), self.points.max(0)
+        if len(self.shown):
+            lo, hi = self.points[self.shown].min(0), self.points[self.shown].max(0)
             # Fit the points' bounds, not the scatter item's, which may hold only a subset.
             self.plot.getPlotItem().vb.setRange(QRectF(float(lo[0]), float(lo[1]),
                                                        float(hi[0] - lo[0]), float(hi[1] - lo[1])))
@@ -228,8 +235,8 @@ class ScatterView(QWidget):
 
     def _feed_points(self, view) -> None:
         if len(self.points) <= self.point_budget:
-            if self._fed is not None:  # a small bank: every point, once
-                self._set_scatter(np.arange(len(self.points)))
+            if self._fed is not None:  # a small bank: every point shown, once
+                self._set_scatter(self.shown)
                 self._fed = None
             return
         if self._fed not in (None, _STALE) and _inside(view, self._fed):
@@ -331,7 +338,8 @@ class ScatterView(QWidget):
             return None
         p = vb.mapSceneToView(scene_pos)
         px = vb.viewPixelSize()  # data units per pixel, per axis
-        return self._picker.nearest(p.x(), p.y(), PICK_RADIUS_PX * px[0], PICK_RADIUS_PX * px[1])
+        hit = self._picker.nearest(p.x(), p.y(), PICK_RADIUS_PX * px[0], PICK_RADIUS_PX * px[1])
+        return None if hit is None else int(self.shown[hit])
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         idx = self.point_under(scene_pos)

@@ -122,3 +122,24 @@ def test_select_where_a_tag(window):
     assert np.flatnonzero(s.selection).tolist() == [2, 4, 6]
     window.curation.select_where("tag: nope")
     assert "no tag 'nope'" in window.message_bar.text()
+
+
+def test_the_scatter_shows_only_a_tag_when_filtered(qtbot, window):
+    s = window.session
+    window.curation.tag("keep", indices=[1, 2, 3])
+    combo = window.curate.filter_combo
+    combo.setCurrentIndex(combo.findData("keep"))
+    assert sorted(window.scatter.scatter.indices.tolist()) == [1, 2, 3]  # only they are drawn
+    vb = window.scatter.plot.getPlotItem().vb
+    hidden = 10
+    scene = vb.mapViewToScene(QPointF(*map(float, s.points[hidden])))
+    assert window.scatter.point_under(scene) in (None, 1, 2, 3)  # a hidden point cannot be picked
+    scene = vb.mapViewToScene(QPointF(*map(float, s.points[2])))
+    assert window.scatter.point_under(scene) == 2
+    assert not window.scatter.plot.grab().isNull()
+    window.curation.tag("keep", indices=[7])  # the filter follows the tags
+    assert sorted(window.scatter.scatter.indices.tolist()) == [1, 2, 3, 7]
+    combo.setCurrentIndex(combo.findData("untagged"))
+    assert len(window.scatter.scatter.indices) == BANK - 4
+    combo.setCurrentIndex(0)
+    assert len(window.scatter.scatter.indices) == BANK
