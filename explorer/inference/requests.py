@@ -89,6 +89,19 @@ class ExportFolder(Request):
 
 
 @dataclass(frozen=True)
+class ClassifierFeatures(Request):
+    """The bundled classifier's penultimate features of the images ``latents`` decode to
+    (a space where distance means visual difference: diversity, duplicates)."""
+
+    latents: np.ndarray
+    kind = "features"
+    newest_wins = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "latents", frozen_array(self.latents))
+
+
+@dataclass(frozen=True)
 class BankResult:
     """A :class:`BuildBank` answer: the bank, and its PCA fitted in the worker (a
     ``PCAProjection`` and the bank's 2-D points), so the GUI thread never fits one."""

@@ -17,8 +17,8 @@ from collections import deque
 from PySide6.QtCore import QObject, Signal, Slot
 
 from models.errors import LatentExplorerError, MissingHyperParameters
-from explorer.inference.requests import (BankResult, BuildBank, Decode, EncodeImages, ExportFolder, GenerateSamples,
-                                        LoadModel, Request, Response, SetDevice)
+from explorer.inference.requests import (BankResult, BuildBank, ClassifierFeatures, Decode, EncodeImages, ExportFolder,
+                                        GenerateSamples, LoadModel, Request, Response, SetDevice)
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +193,8 @@ class InferenceWorker(QObject):
                                       request.min_confidence, self._progress(request))
             return build_bank(self._require_model(), request.n, request.seed, self._progress(request),
                               first=request.start), None
+        if isinstance(request, ClassifierFeatures):
+            return self._features(request)
         if isinstance(request, ExportFolder):
             return self._export(request)
         if isinstance(request, EncodeImages):
@@ -206,6 +208,17 @@ class InferenceWorker(QObject):
                 return decode_for_keeps(model, latents, self._progress(request))
             return model.decode(latents, progress=self._progress(request))
         raise TypeError(f"unknown request {type(request).__name__}")
+
+    def _features(self, request):
+        from models.loading import bundled_classifier_for
+
+        model = self._require_model()
+        clf = bundled_classifier_for(model)
+        if clf is None:
+            raise LatentExplorerError(f"{model.info.name}: no bundled classifier, so no feature space: "
+                                      "use latent space")
+        images = model.decode(_fit_latents(request.latents, model), batch_size=256, progress=self._progress(request))
+        return clf.features(images)
 
     def _export(self, request):
         from models.reproducible import decode_for_keeps

@@ -37,6 +37,7 @@ class CurationController(QObject):
         panel.newTagRequested.connect(self.new_tag)
         panel.diverseRequested.connect(self.select_most_diverse)
         panel.duplicatesRequested.connect(self.select_near_duplicates)
+        self._diverse = None  # (request, bank, among, k) while features are computed
 
     def fill_menus(self, menubar) -> None:
         """The Select and Tags menus, with the curation keys."""
@@ -135,14 +136,43 @@ class CurationController(QObject):
             else np.arange(len(s.bank))
 
     def select_most_diverse(self, k: int) -> None:
+        """Select the ``k`` points of the selection (or of all) that cover it best, in the
+        space the panel names (classifier features are computed by the worker first)."""
         s = self.ctx.session
         if s.bank is None:
             return
         among = self._set_or_all()
-        picks = most_diverse(s.bank.latents, k, among)
+        if self.panel.space.currentText() == "classifier features":
+            from explorer.inference.requests import ClassifierFeatures
+
+            req = self.ctx.client.submit(ClassifierFeatures(np.asarray(s.bank.latents[among])), owner=self)
+            self._diverse = (req, s.bank, among, k)
+            self.ctx.jobs.begin(req, f"Classifier features of {len(among):,} images…",
+                                lambda: self.ctx.client.cancel(req))
+            return
+        self._select_picks(most_diverse(s.bank.latents, k, among), "latent space")
+
+    def _select_picks(self, picks: np.ndarray, space: str) -> None:
+        s = self.ctx.session
         mask = np.zeros(len(s.bank), bool)
         mask[picks] = True
-        self._select(f"Select the {len(picks)} most diverse", mask)
+        self._select(f"Select the {len(picks)} most diverse ({space})", mask)
+
+    def on_progress(self, request, done: int, total: int) -> None:
+        self.ctx.jobs.progress(request, done, total)
+
+    def on_response(self, request, features) -> None:
+        self.ctx.jobs.end(request)
+        req, bank, among, k = self._diverse
+        if req is request and bank is self.ctx.session.bank:
+            self._select_picks(among[most_diverse(features, k)], "classifier features")
+
+    def on_failed(self, request, message: str) -> None:
+        self.ctx.jobs.end(request)
+        self.ctx.message_bar.show_error(f"Most diverse: {message}")
+
+    def on_cancelled(self, request) -> None:
+        self.ctx.jobs.end(request, "Cancelled")
 
     def select_near_duplicates(self, distance: float) -> None:
         """Select the later point of each pair closer than ``distance`` (what to drop)."""

@@ -86,6 +86,10 @@ class CurationPanel(QWidget):
         self.diverse_k = QSpinBox()
         self.diverse_k.setRange(1, 100_000)
         self.diverse_k.setValue(20)
+        self.space = QComboBox()
+        self.space.addItems(["latent space", "classifier features"])
+        self.space.setToolTip("Where distances are measured: between latent codes, or between the bundled "
+                              "classifier's features of the images (closer to how different they look)")
         diverse = _button("Most diverse", "Select the K points of the selection (or of everything) that cover it "
                                           "best in latent space (greedy k-centre)")
         diverse.clicked.connect(lambda: self.diverseRequested.emit(self.diverse_k.value()))
@@ -103,6 +107,8 @@ class CurationPanel(QWidget):
         grid.addWidget(QLabel("Distance"), 1, 0)
         grid.addWidget(self.duplicate_distance, 1, 1)
         grid.addWidget(dupes, 1, 2)
+        grid.addWidget(QLabel("In"), 2, 0)
+        grid.addWidget(self.space, 2, 1, 1, 2)
         browse = QHBoxLayout()
         for text, tip, signal in (("Gallery…", "Thumbnails of the selection, a tag or everything (G)",
                                    self.galleryRequested),

@@ -143,3 +143,23 @@ def test_the_scatter_shows_only_a_tag_when_filtered(qtbot, window):
     assert len(window.scatter.scatter.indices) == BANK - 4
     combo.setCurrentIndex(0)
     assert len(window.scatter.scatter.indices) == BANK
+
+
+def test_most_diverse_in_classifier_feature_space(qtbot, config_dir):
+    from models.loading import RESOURCES
+
+    w = MainWindow(str(RESOURCES / "toyfaces_dcgan.safetensors"), bank_size=200, threads=1)
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.session.bank is not None, timeout=60000)
+        s = w.session
+        w.curation.select_where("glasses")
+        glasses = s.selection.copy()
+        w.curate.space.setCurrentText("classifier features")
+        w.curation.select_most_diverse(6)
+        qtbot.waitUntil(lambda: s.selection is not None and int(s.selection.sum()) == 6, timeout=30000)
+        assert not (s.selection & ~glasses).any()  # chosen among the selection
+        assert "classifier features" in s.history.undo_label()
+    finally:
+        w.close()
