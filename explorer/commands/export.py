@@ -99,7 +99,9 @@ def export_session(session, out, *, tag: str | None = None, selection: bool = Fa
     except ValueError as exc:
         raise ValueError(f"{session}: {exc}") from None
     rows, chosen = _rows(session, doc, tags, tag, selection, all_points)
-    items = items_from_bank(doc.bank, tags, rows, split_by)  # refuses a bad split before the model loads
+    points = (doc.sections.get("recipes") or {}).get("points") or {}
+    recipes = {int(i): r for i, r in points.items() if str(i).isdigit() and isinstance(r, dict)}
+    items = items_from_bank(doc.bank, tags, rows, split_by, recipes)  # refuses a bad split before the model loads
     checkpoint = Path(model_path) if model_path else Path(doc.model_path)
     problem = model_problem(checkpoint, doc.model_sha256)
     if problem:

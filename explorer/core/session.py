@@ -76,6 +76,9 @@ class ExplorerSession:
         self.current: tuple[str, np.ndarray] | None = None  # the latent shown in the preview
         self.selection: np.ndarray | None = None  # (n,) bool
         self.tags = Tags(0)  # keep / reject / the user's own, over the bank
+        # How points that are not plain prior samples or encodings were made (a sample
+        # moved along a direction): bank index → recipe, for exports and sessions.
+        self.recipes: dict[int, dict] = {}
         self.layout_method = "PCA"
         self.layout_axes: tuple[str, str] | None = None
         self.layout_cache: dict[tuple, np.ndarray] = {}  # (method, bank id) → coordinates
@@ -121,12 +124,18 @@ class ExplorerSession:
             raise RuntimeError("no bank to add to")
         return self._grow(self.bank.extended(latents, thumbnails, files, errors, attributes, labels))
 
-    def add_generated(self, samples: LatentBank) -> np.ndarray:
+    def add_generated(self, samples: LatentBank, recipe: dict | None = None) -> np.ndarray:
         """Append generated samples (with their seeds, indices and labels), placed in the
-        current layout; returns their indices in the bank."""
+        current layout; returns their indices in the bank. ``recipe``, if given, says how
+        they were made beyond their seed and index (each gets it, with its own ``base``)."""
         if self.bank is None:
             raise RuntimeError("no bank to add to")
-        return self._grow(self.bank.joined(samples))
+        added = self._grow(self.bank.joined(samples))
+        if recipe:
+            for i in added.tolist():
+                base = {"kind": "prior", "seed": int(self.bank.seeds[i]), "index": int(self.bank.indices[i])}
+                self.recipes[i] = {**recipe, "base": base}
+        return added
 
     def _grow(self, bank: LatentBank) -> np.ndarray:
         n0, old = len(self.bank), self.bank

@@ -33,13 +33,16 @@ def document_from_session(session: ExplorerSession, model_sha256: str,
         # the file keeps the latents, and hovering decodes the image instead.
         bank = dataclasses.replace(bank, thumbnails=None)
     tag_sections, tag_arrays = tags.to_document(session.tags)
+    recipes = {str(i): r for i, r in session.recipes.items()}
+    recipe_section = {"recipes": {"points": recipes}} if recipes else {}
     return SessionDocument(
         model_path=session.model_path, model_sha256=model_sha256, bank=bank,
         layout_method=session.layout_kind(), layout_axes=session.layout_axes, points=session.points,
         embeddings=_embeddings_of_this_bank(session), colour_field=session.colour_field,
         vectors=[session.vectors[n] for n in session.vectors.names()], waypoints=list(session.waypoints),
         current=current, selected=session.selected, selection=session.selection, view_range=view_range,
-        sections={**(sections or {}), **tag_sections}, arrays={**(arrays or {}), **tag_arrays},
+        sections={**(sections or {}), **tag_sections, **recipe_section},
+        arrays={**(arrays or {}), **tag_arrays},
     )
 
 
@@ -66,6 +69,9 @@ def apply_document(session: ExplorerSession, doc: SessionDocument) -> None:
     session.waypoints = list(doc.waypoints)
     session.set_selection(doc.selection)
     session.tags = tags.from_document(doc.sections, doc.arrays, len(session.bank))
+    points = (doc.sections.get("recipes") or {}).get("points") or {}
+    session.recipes = {int(i): r for i, r in points.items()
+                       if str(i).isdigit() and int(i) < len(session.bank) and isinstance(r, dict)}
     if doc.colour_field in session.colour_fields() or doc.colour_field == "":
         session.colour_field = doc.colour_field
     method = doc.layout_method

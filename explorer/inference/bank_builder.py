@@ -48,7 +48,8 @@ CHUNK = 256 * 8
 
 
 def build_bank(model, n: int = 2000, seed: int = 0, progress: Progress | None = None,
-               allocate: Callable | None = None, first: int | None = None) -> LatentBank:
+               allocate: Callable | None = None, first: int | None = None,
+               offset: np.ndarray | None = None) -> LatentBank:
     """Latents, thumbnails and attributes for ``model``; ``progress(done, 1000)``.
 
     ``allocate(name, shape, dtype)``, if given, returns the array the
@@ -56,7 +57,7 @@ def build_bank(model, n: int = 2000, seed: int = 0, progress: Progress | None = 
     they are decoded and labelled a chunk at a time, so building a 1M-code
     bank never holds its gigabytes of thumbnails in memory. ``first``, if given,
     makes the bank prior samples ``first … first + n − 1`` of ``seed`` whatever the
-    model (what *Generate* adds to a bank).
+    model (what *Generate* adds to a bank); ``offset`` is added to each of them.
     """
     report = progress or (lambda d, t: None)
 
@@ -78,6 +79,8 @@ def build_bank(model, n: int = 2000, seed: int = 0, progress: Progress | None = 
     else:
         indices = np.arange(first or 0, (first or 0) + n, dtype=np.int64)
         latents = model.sample_latents(seed, indices)
+        if offset is not None:  # Generate… along a direction: every sample moved before it is decoded
+            latents = (latents + np.asarray(offset, np.float32).reshape(model.latent_shape)).astype(np.float32)
         source = f"prior samples, seed {seed}"
         seeds = np.full(n, seed, np.int64)
     from models.loading import bundled_classifier_for

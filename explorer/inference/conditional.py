@@ -25,7 +25,7 @@ BATCH = 256
 
 
 def generate_where(model, n: int, seed: int, start: int, where: str, min_confidence: float,
-                   progress=None) -> tuple[LatentBank, dict]:
+                   progress=None, offset: np.ndarray | None = None) -> tuple[LatentBank, dict]:
     """The first ``n`` prior samples of ``seed`` from ``start`` on that pass ``where``
     with confidence ≥ ``min_confidence``, as a bank; and ``{"drawn", "kept", "acceptance"}``.
 
@@ -45,6 +45,8 @@ def generate_where(model, n: int, seed: int, start: int, where: str, min_confide
                              f"({100 * count / drawn:.2f} %); loosen the query or the confidence")
         idx = np.arange(i, i + BATCH, dtype=np.int64)
         latents = model.sample_latents(seed, idx)
+        if offset is not None:  # moved along a direction first, then judged
+            latents = (latents + np.asarray(offset, np.float32).reshape(model.latent_shape)).astype(np.float32)
         images = model.decode(latents, batch_size=BATCH)
         probs = clf.predict(images)
         try:

@@ -68,7 +68,13 @@ class GenerateSamples(Request):
     start: int = 0
     where: str = ""  # keep only samples whose query holds with confidence ≥ min_confidence
     min_confidence: float = 0.9
+    direction: np.ndarray | None = None  # each sample moved by strength × this vector before decoding
+    strength: float = 0.0
     kind = "generate"
+
+    def __post_init__(self):
+        if self.direction is not None:
+            object.__setattr__(self, "direction", frozen_array(self.direction))
     newest_wins = False
 
 

@@ -14,6 +14,8 @@ import threading
 import time
 from collections import deque
 
+import numpy as np
+
 from PySide6.QtCore import QObject, Signal, Slot
 
 from models.errors import LatentExplorerError, MissingHyperParameters
@@ -188,11 +190,12 @@ class InferenceWorker(QObject):
             from explorer.inference.bank_builder import build_bank
             from explorer.inference.conditional import generate_where
 
+            offset = None if request.direction is None else request.strength * np.asarray(request.direction)
             if request.where:
                 return generate_where(self._require_model(), request.n, request.seed, request.start, request.where,
-                                      request.min_confidence, self._progress(request))
+                                      request.min_confidence, self._progress(request), offset)
             return build_bank(self._require_model(), request.n, request.seed, self._progress(request),
-                              first=request.start), None
+                              first=request.start, offset=offset), None
         if isinstance(request, ClassifierFeatures):
             return self._features(request)
         if isinstance(request, ExportFolder):

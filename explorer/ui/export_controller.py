@@ -105,7 +105,7 @@ class ExportController(QObject):
             self.ctx.message_bar.show_error("Export: choose a folder to export into")
             return None
         try:
-            items = items_from_bank(s.bank, s.tags, rows, split_by)
+            items = items_from_bank(s.bank, s.tags, rows, split_by, s.recipes)
             sha = file_sha256(s.model_path)
         except (ValueError, OSError) as exc:
             self.ctx.message_bar.show_error(f"Export: {exc}")

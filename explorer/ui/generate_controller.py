@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QSpinBox
 
 MAX_GENERATE = 100_000
 
@@ -11,7 +11,7 @@ MAX_GENERATE = 100_000
 class GenerateDialog(QDialog):
     """How many samples, from which seed."""
 
-    def __init__(self, parent, seed: int, start: int):
+    def __init__(self, parent, seed: int, start: int, vectors: list[str]):
         super().__init__(parent)
         self.setWindowTitle("Generate samples")
         self.n = QSpinBox()
@@ -33,6 +33,15 @@ class GenerateDialog(QDialog):
         self.confidence.setSingleStep(0.05)
         self.confidence.setValue(0.9)
         self.confidence.setToolTip("How sure the classifier must be that the query holds")
+        self.direction = QComboBox()
+        self.direction.addItem("(none)")
+        self.direction.addItems(vectors)
+        self.direction.setToolTip("Move every sample along a named vector (Arithmetic tab) before decoding it; "
+                                  "each sample records the edit")
+        self.strength = QDoubleSpinBox()
+        self.strength.setRange(-20.0, 20.0)
+        self.strength.setSingleStep(0.5)
+        self.strength.setValue(1.0)
         note = QLabel(f"Samples {start:,} onwards of the seed join the bank and the scatter, labelled by the "
                       "bundled classifier where the model has one.")
         note.setProperty("role", "muted")
@@ -45,6 +54,8 @@ class GenerateDialog(QDialog):
         form.addRow("Seed", self.seed)
         form.addRow("Only where", self.where)
         form.addRow("with p ≥", self.confidence)
+        form.addRow("Along", self.direction)
+        form.addRow("× strength", self.strength)
         form.addRow(note)
         form.addRow(buttons)
 
@@ -67,15 +78,18 @@ class GenerateController(QObject):
             return
         seed = int(s.bank.seeds[s.bank.seeds >= 0][0]) if (s.bank.seeds >= 0).any() else 0
         # Window-modal, without a nested event loop of its own: the app keeps running.
-        self.dialog = GenerateDialog(self.ctx.window, seed, s.bank.next_sample_index(seed))
-        self.dialog.accepted.connect(lambda d=self.dialog: self.generate(d.n.value(), d.seed.value(),
-                                                                         d.where.text(), d.confidence.value()))
+        self.dialog = GenerateDialog(self.ctx.window, seed, s.bank.next_sample_index(seed), s.vectors.names())
+        self.dialog.accepted.connect(lambda d=self.dialog: self.generate(
+            d.n.value(), d.seed.value(), d.where.text(), d.confidence.value(),
+            d.direction.currentText() if d.direction.currentIndex() > 0 else "", d.strength.value()))
         self.dialog.finished.connect(self.dialog.deleteLater)
         self.dialog.open()
 
-    def generate(self, n: int, seed: int = 0, where: str = "", min_confidence: float = 0.9):
+    def generate(self, n: int, seed: int = 0, where: str = "", min_confidence: float = 0.9, direction: str = "",
+                 strength: float = 1.0):
         """Add ``n`` samples of ``seed`` (the next indices the bank lacks), or with ``where`` the
-        next ``n`` that pass it with confidence ≥ ``min_confidence``; returns the request."""
+        next ``n`` that pass it with confidence ≥ ``min_confidence``; with ``direction`` (a named
+        vector) each moved by ``strength`` × it first. Returns the request."""
         s = self.ctx.session
         if s.bank is None:
             return None
@@ -85,8 +99,20 @@ class GenerateController(QObject):
         from explorer.inference.requests import GenerateSamples
 
         start = s.bank.next_sample_index(seed)
-        req = self.ctx.client.submit(GenerateSamples(n, seed, start, where.strip(), min_confidence), owner=self)
-        self.request = (req, s.bank)
+        vector, recipe = None, None
+        if direction:
+            if direction not in s.vectors.names():
+                self.ctx.message_bar.show_error(f"Generate: no vector named {direction!r} (define it in Arithmetic)")
+                return None
+            v = s.vectors[direction]
+            vector = v.vector
+            recipe = {"kind": "direction", "vector": direction, "strength": float(strength),
+                      "definition": {"source": v.source, "query": v.query, "kind": v.kind, "origin": v.origin}}
+        if where.strip():
+            recipe = {**(recipe or {"kind": "prior"}), "where": where.strip(), "min_confidence": float(min_confidence)}
+        req = self.ctx.client.submit(GenerateSamples(n, seed, start, where.strip(), min_confidence, vector,
+                                                     float(strength) if vector is not None else 0.0), owner=self)
+        self.request = (req, s.bank, recipe if vector is not None else None)
         what = f"{n:,} samples where {where.strip()}" if where.strip() else f"{n:,} samples"
         self.ctx.jobs.begin(req, f"Generating {what}…", lambda: self.ctx.client.cancel(req))
         return req
@@ -101,7 +127,7 @@ class GenerateController(QObject):
         if self.request is None or self.request[1] is not s.bank:
             self.ctx.message_bar.show_error("Generated samples were dropped: the bank changed meanwhile")
             return
-        added = s.add_generated(samples)
+        added = s.add_generated(samples, self.request[2])
         rate = f"; {stats['kept']:,} of {stats['drawn']:,} drawn passed ({100 * stats['acceptance']:.1f} %)" \
             if stats else ""
         self.last_message = f"{len(added):,} samples added; the bank holds {len(s.bank):,}{rate}"

@@ -50,3 +50,36 @@ def test_a_cancelled_export_leaves_nothing_and_a_bad_destination_is_named(qtbot,
     qtbot.waitUntil(lambda: not window.jobs.busy(), timeout=30000)
     assert not out.exists() or (out / "metadata.jsonl").is_file()  # cancelled in time: nothing; else complete
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no half-written folder left
+
+
+def test_samples_along_a_direction_record_the_edit_in_the_export_and_the_session(qtbot, window, tmp_path):
+    import json
+
+    from explorer.core.session import ExplorerSession
+    from explorer.core.session_file import load_session, save_session
+    from explorer.core.session_io import apply_document, document_from_session
+    from explorer.core.vector_library import NamedVector
+    from models.loading import load_latent_model
+
+    s = window.session
+    s.vectors.add(NamedVector("up", np.full(s.bank.latents.shape[1], 0.5, np.float32), "test",
+                              source="query", query="all", kind="mean"))
+    n0 = len(s.bank)
+    window.generator.generate(6, seed=9, direction="up", strength=2.0)
+    qtbot.waitUntil(lambda: len(s.bank) == n0 + 6, timeout=30000)
+    model = load_latent_model(window.models.info.path)
+    base = model.sample_latents(9, np.arange(6)).reshape(6, -1)
+    assert np.allclose(s.bank.latents[n0:], base + 1.0, atol=1e-6)
+    assert s.recipes[n0]["kind"] == "direction" and s.recipes[n0]["strength"] == 2.0
+    assert s.recipes[n0 + 5]["base"] == {"kind": "prior", "seed": 9, "index": 5}
+    out = tmp_path / "moved"
+    s.edit("sel", lambda: s.set_selection(np.arange(len(s.bank)) >= n0))
+    window.exporter.export("the selection", str(out))
+    qtbot.waitUntil(lambda: (out / "metadata.jsonl").is_file(), timeout=30000)
+    records = [json.loads(line) for line in (out / "metadata.jsonl").read_text().splitlines()]
+    assert records[0]["recipe"]["kind"] == "direction" and records[0]["recipe"]["vector"] == "up"
+    path = tmp_path / "s.lesession"
+    save_session(path, document_from_session(s, "x"))
+    t = ExplorerSession()
+    apply_document(t, load_session(path))
+    assert t.recipes[n0 + 2]["base"]["index"] == 2
