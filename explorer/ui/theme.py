@@ -184,6 +184,9 @@ def _stylesheet(t: Theme) -> str:
         f"border: 1px solid {t.border}; }}",
         f'QLabel[role="image"][current="true"] {{ border: 2px solid {t.highlight}; }}',
         f"QWidget#thumbnailTip {{ background-color: {t.alt_base}; color: {t.text}; border: 1px solid {t.border}; }}",
+        # The scatter's tool in use (Pan / Lasso / Box) must be visible at a glance.
+        f"QToolButton:checked {{ background-color: {t.highlight}; color: {t.highlighted_text}; "
+        f"border: 1px solid {t.border}; border-radius: 3px; padding: 2px 6px; }}",
     ])
 
 
