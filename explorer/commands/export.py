@@ -86,8 +86,9 @@ def export_session(session, out, *, tag: str | None = None, selection: bool = Fa
     from models.reproducible import decode_for_keeps
 
     from explorer.core import tags as tags_module
-    from explorer.core.export_bank import items_from_bank, model_problem
+    from explorer.core.export_bank import items_from_bank
     from explorer.core.export_folder import ModelProvenance, write_export
+    from explorer.core.file_hash import model_problem
     from explorer.core.session_file import SessionFileError, load_session
 
     session = Path(session)

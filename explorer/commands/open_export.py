@@ -39,7 +39,8 @@ def _image_sizes(folder: Path, files: list[str]) -> list[list[int]]:
 
 def describe_export(folder) -> dict:
     """What the folder at ``folder`` holds, after reading all of it back (ExportError / ValueError if it cannot be)."""
-    from explorer.core.export_bank import model_problem, open_export
+    from explorer.core.export_bank import open_export
+    from explorer.core.file_hash import model_problem
     from models.loading import resolve_checkpoint
 
     opened = open_export(folder)

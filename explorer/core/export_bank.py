@@ -3,14 +3,12 @@
 * :func:`items_from_bank` — chosen bank points (with their tags) as export items, split into class folders;
 * :func:`open_export` — an export (or ``sample``) folder as a :class:`LatentBank` and its
   :class:`Tags`, latents bit-exact, ready for the window to show;
-* :func:`model_problem` — whether the checkpoint a folder or session names is there and unchanged.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -140,7 +138,7 @@ def open_export(folder: str | os.PathLike) -> OpenedExport:
 
     The window calls this from File ▸ Open when the chosen path is a folder
     (:func:`explorer.core.export_folder.is_export_folder` tells an export), checks the model with
-    :func:`model_problem` (``contents.checkpoint``, ``contents.model_sha256``), then shows
+    :func:`explorer.core.file_hash.model_problem` (``contents.checkpoint``, ``contents.model_sha256``), then shows
     ``bank`` and sets ``tags``.
 
     Raises
@@ -151,20 +149,3 @@ def open_export(folder: str | os.PathLike) -> OpenedExport:
     contents = read_export(folder)
     bank, tags = bank_from_export(contents)
     return OpenedExport(bank=bank, tags=tags, contents=contents)
-
-
-def model_problem(checkpoint: str | os.PathLike | None, sha256: str) -> str:
-    """Why ``checkpoint`` is not the model that was recorded with ``sha256`` ("" when it is)."""
-    from explorer.core.file_hash import file_sha256
-
-    if not checkpoint:
-        return "the folder does not record its checkpoint's path"
-    path = Path(checkpoint)
-    if not path.exists():
-        return f"its model {path} is missing"
-    try:
-        if sha256 and file_sha256(path) != sha256:
-            return f"its model {path} has changed since (its checksum differs)"
-    except OSError as exc:
-        return f"its model {path} cannot be read ({exc.strerror or exc})"
-    return ""

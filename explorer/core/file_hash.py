@@ -51,3 +51,21 @@ def file_sha256(path: str | os.PathLike) -> str:
         digest = h.hexdigest()
     _cache[key] = digest
     return digest
+
+
+def model_problem(checkpoint: str | os.PathLike | None, sha256: str, since: str = "") -> str:
+    """Why ``checkpoint`` is not the model that was recorded with ``sha256`` ("" when it is).
+
+    ``since`` completes "has changed since…" (e.g. ``" the session was saved"``).
+    """
+    if not checkpoint:
+        return "the folder does not record its checkpoint's path"
+    path = Path(checkpoint)
+    if not path.exists():
+        return f"its model {path} is missing"
+    try:
+        if sha256 and file_sha256(path) != sha256:
+            return f"its model {path} has changed since{since} (its checksum differs)"
+    except OSError as exc:
+        return f"its model {path} cannot be read ({exc.strerror or exc})"
+    return ""

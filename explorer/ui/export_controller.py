@@ -11,9 +11,9 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLineEdit, QPushButton, QSpinBox)
 
-from explorer.core.export_bank import SPLITS, items_from_bank, model_problem, open_export
+from explorer.core.export_bank import SPLITS, items_from_bank, open_export
 from explorer.core.export_folder import ExportError
-from explorer.core.file_hash import file_sha256
+from explorer.core.file_hash import file_sha256, model_problem
 from explorer.core.session_document import SessionDocument
 from explorer.core.tags import to_document
 

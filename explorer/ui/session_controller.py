@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
+from explorer.core.file_hash import model_problem
 from explorer.core.session_file import SUFFIX, SessionFileError, file_sha256, load_session, save_session
 from explorer.core.session_io import apply_document, document_from_session
 from explorer.ui.model_controller import DEFAULT_MODEL
@@ -129,7 +130,7 @@ class SessionController(QObject):
             return False
         model = Path(model_path or doc.model_path)
         if check:
-            problem = self._model_problem(model, doc.model_sha256)
+            problem = model_problem(model, doc.model_sha256, " the session was saved")
             if problem:
                 self._offer_locate(path, model, problem, remember)
                 return False
@@ -142,17 +143,6 @@ class SessionController(QObject):
         """Open ``doc``'s model and show the document (an export folder brought back), unsaved."""
         self._pending = (doc, None)
         self.models.open_checkpoint(doc.model_path, bank=doc.bank)
-
-    @staticmethod
-    def _model_problem(model: Path, sha: str) -> str:
-        if not model.exists():
-            return f"its model {model} is missing"
-        try:
-            if sha and file_sha256(model) != sha:
-                return f"its model {model} has changed since the session was saved (its checksum differs)"
-        except OSError as exc:
-            return f"its model {model} cannot be read ({exc.strerror or exc})"
-        return ""
 
     def _offer_locate(self, path: Path, model: Path, problem: str, remember: bool) -> None:
         self.ctx.message_bar.show_error(f"Could not open the session {path}: {problem}")
@@ -291,7 +281,7 @@ class SessionController(QObject):
         if self.last_path.is_file():
             try:
                 doc = load_session(self.last_path)
-                problem = self._model_problem(Path(doc.model_path), doc.model_sha256)
+                problem = model_problem(Path(doc.model_path), doc.model_sha256, " the session was saved")
             except SessionFileError as exc:
                 problem = str(exc)
             if not problem:
