@@ -77,9 +77,6 @@ class CurationController(QObject):
         counts = {KEEP: 0, REJECT: 0} | self.ctx.session.tags.counts()
         self.panel.show_tags(counts, keys)
         self.panel.show_filters(self.ctx.session.tags.names(), self.panel.filter_combo.currentData() or "")
-        s = self.ctx.session
-        if s.colour_field == "tags":  # the colours follow the tags
-            self.ctx.scatter.set_colouring(s.colouring())
 
     # -- selection -------------------------------------------------------------
     def set_tool(self, tool: str) -> None:

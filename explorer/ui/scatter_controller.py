@@ -7,6 +7,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QPointF
 from superqt.utils import qthrottled
 
+from explorer.core.colouring import TAGS_FIELD
 from explorer.core.preview import point_preview
 from explorer.core.selection import lasso_mask
 from explorer.inference.requests import Decode
@@ -55,8 +56,11 @@ class ScatterController(QObject):
         self._redraw()
 
     def _on_tags(self) -> None:
+        """The points follow the tags: redrawn when filtered by one, recoloured when coloured by them."""
         if self.filter:
-            self._redraw()
+            self._redraw()  # colours included
+        elif self.ctx.session.colour_field == TAGS_FIELD:
+            self.ctx.scatter.set_colouring(self.ctx.session.colouring())
 
     def _redraw(self) -> None:
         s = self.ctx.session
