@@ -3,12 +3,24 @@ line saying what is shown."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from explorer.core.projection import METHODS
 
 NO_COLOUR = "(none)"
+
+
+class ElidedLabel(QLabel):
+    """One line that ends in "…" when the bar is too narrow, instead of being cut mid-word
+    (the whole text stays in ``text()`` and the tooltip)."""
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+        painter.drawText(self.contentsRect(), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), shown)
 
 
 class LayoutBar(QWidget):
@@ -30,7 +42,7 @@ class LayoutBar(QWidget):
             combo.hide()
         self.colour_combo = QComboBox()
         self.colour_combo.setToolTip("Colour the points by an attribute or label")
-        self.count_label = QLabel("")
+        self.count_label = ElidedLabel("")
         self.count_label.setProperty("role", "muted")
         self.count_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         for combo in (self.layout_combo, self.axis_x, self.axis_y, self.colour_combo):
