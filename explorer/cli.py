@@ -372,7 +372,8 @@ def cmd_encode(args, argv) -> int:
 
 # Commands whose parser (add_parser) and run(args, argv) live in a module of their own.
 MODULE_COMMANDS = {"export": "explorer.commands.export", "open-export": "explorer.commands.open_export",
-                   "reproduce": "explorer.commands.reproduce", "bench": "explorer.commands.bench"}
+                   "reproduce": "explorer.commands.reproduce", "bench": "explorer.commands.bench",
+                   "walk": "explorer.commands.walk"}
 COMMANDS = {"dataset": cmd_dataset, "train": cmd_train, "sample": cmd_sample, "sample-merge": cmd_sample_merge,
             "evaluate": cmd_evaluate, "arithmetic": cmd_arithmetic, "encode": cmd_encode,
             **{name: lambda args, argv, m=module: importlib.import_module(m).run(args, argv)

@@ -95,6 +95,25 @@ class ExportFolder(Request):
 
 
 @dataclass(frozen=True)
+class RenderAnimation(Request):
+    """Decode a walk through ``waypoints`` for keeps and write it as an animation at ``out``
+    (``walk``: a :class:`~explorer.core.walk_pacing.WalkSpec`, ``output``: an
+    :class:`~explorer.core.animation_writer.OutputSpec`; see :mod:`explorer.inference.animation_job`)."""
+
+    out: str
+    waypoints: np.ndarray
+    walk: Any
+    output: Any
+    title: str = ""
+    caption: bool = False
+    kind = "animation"
+    newest_wins = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "waypoints", frozen_array(self.waypoints))
+
+
+@dataclass(frozen=True)
 class ClassifierFeatures(Request):
     """The bundled classifier's penultimate features of the images ``latents`` decode to
     (a space where distance means visual difference: diversity, duplicates)."""

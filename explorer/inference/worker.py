@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from models.errors import LatentExplorerError, MissingHyperParameters
 from explorer.inference.requests import (BankResult, BuildBank, ClassifierFeatures, Decode, EncodeImages, ExportFolder,
-                                        GenerateSamples, LoadModel, Request, Response, SetDevice)
+                                        GenerateSamples, LoadModel, RenderAnimation, Request, Response, SetDevice)
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +200,10 @@ class InferenceWorker(QObject):
             return self._features(request)
         if isinstance(request, ExportFolder):
             return self._export(request)
+        if isinstance(request, RenderAnimation):
+            from explorer.inference.animation_job import render_animation
+
+            return render_animation(self._require_model(), request, self._progress(request))
         if isinstance(request, EncodeImages):
             return self._encode_images(request)
         if isinstance(request, Decode):
@@ -324,6 +328,8 @@ def _describe(request: Request) -> str:
         return f"decoding ({request.purpose})"
     if isinstance(request, EncodeImages):
         return "encoding your images"
+    if isinstance(request, RenderAnimation):
+        return f"rendering {os.path.basename(request.out.rstrip('/')) or 'the animation'}"
     return request.kind
 
 

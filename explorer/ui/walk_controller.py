@@ -4,7 +4,7 @@ filmstrip, and the scrub slider with the preview following."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from superqt.utils import qthrottled
 
 from explorer.core.interpolation import path as interpolation_path
@@ -14,6 +14,7 @@ from explorer.ui.walk_panel import WalkPanel
 PATH_STYLE = dict(symbol="o", size=5, colour=(86, 180, 233), line=True)
 WAYPOINT_STYLE = dict(symbol="s", size=12, colour=None, filled=False)  # None: the plot's foreground
 CURSOR_STYLE = dict(symbol="o", size=14, colour=None, filled=False)  # None: the plot's foreground
+PLAY_FPS = 12.0
 
 
 class WalkController(QObject):
@@ -23,6 +24,7 @@ class WalkController(QObject):
         super().__init__(ctx.window)
         self.ctx, self.panel = ctx, panel
         self.frames: np.ndarray | None = None
+        self.images: np.ndarray | None = None  # the decoded path, shown while playing
         self.method = "slerp"
         s = ctx.session
         s.events.bank.connect(self._on_bank)
@@ -31,11 +33,16 @@ class WalkController(QObject):
         panel.clearRequested.connect(self.clear_waypoints)
         panel.walkRequested.connect(self.walk_path)
         panel.frameChanged.connect(self._on_frame)
+        panel.playToggled.connect(lambda on: self.play() if on else self.stop())
+        self._player = QTimer(self)
+        self._play_when_decoded = False  # play() came before the path's images
+        self._player.timeout.connect(self._next_frame)
         # Slider scrubbing: at most one decode request per 40 ms (the worker also drops superseded ones).
         self._throttled_frame = qthrottled(self._decode_frame, timeout=40, parent=self)
 
     def _on_bank(self) -> None:
-        self.frames = None
+        self.stop()
+        self.frames = self.images = None
         self.panel.reset()
         self.panel.setEnabled(self.ctx.session.bank is not None)
         info = self.ctx.models.info
@@ -59,7 +66,8 @@ class WalkController(QObject):
         self.ctx.overlays.set("waypoints", np.stack([z for _, z in s.waypoints]) if s.waypoints else None,
                               **WAYPOINT_STYLE)
         if len(s.waypoints) < 2 and self.frames is not None:
-            self.frames = None
+            self.stop()
+            self.frames = self.images = None
             self.ctx.overlays.set("path", None)
             self.ctx.overlays.set("cursor", None)
             self.panel.reset_path()
@@ -74,7 +82,8 @@ class WalkController(QObject):
         # A diffusion model's x_T must keep its norm to stay on the prior's shell.
         keep_norm = info is not None and info.family == "diffusion"
         frames = interpolation_path(np.stack([z for _, z in s.waypoints]), steps, method, keep_norm)
-        self.frames, self.method = frames.reshape(len(frames), -1), method
+        self.stop()
+        self.frames, self.method, self.images = frames.reshape(len(frames), -1), method, None
         self.ctx.overlays.set("path", self.frames, **PATH_STYLE)
         self.panel.start_path(len(frames))
         self.ctx.client.decode(self.frames, "path", owner=self)
@@ -88,7 +97,11 @@ class WalkController(QObject):
         if request.purpose == "path":
             if self.frames is None or len(images) != len(self.frames):
                 return  # a path from before the bank changed
+            self.images = images
             self.panel.show_frames(images)
+            if self._play_when_decoded:
+                self._play_when_decoded = False
+                self._player.start()
             i = self.panel.slider.value()
             self.ctx.session.set_current(f"frame {i + 1}", self.frames[i])
             self.ctx.preview.show_state(self._frame_state(i).with_image(images[i]))
@@ -102,7 +115,49 @@ class WalkController(QObject):
         if self.frames is not None and 0 <= i < len(self.frames):
             self.ctx.session.set_current(f"frame {i + 1}", self.frames[i])
             self.ctx.overlays.set("cursor", self.frames[i:i + 1], **CURSOR_STYLE)
-            self._throttled_frame(i)
+            if self.is_playing() and self.images is not None:  # already decoded: no request per tick
+                self.ctx.preview.show_state(self._frame_state(i).with_image(self.images[i]))
+            else:
+                self._throttled_frame(i)
+
+    # -- playing -------------------------------------------------------------------------
+    def play(self, fps: float = PLAY_FPS) -> bool:
+        """Move the slider through the walk, frame after frame, round and round.
+
+        With waypoints but no walk yet, it walks first (the panel's interpolation
+        and frames) and plays once the frames are decoded. Returns False, and
+        does nothing, when there are fewer than two waypoints.
+        """
+        s = self.ctx.session
+        if self.frames is None and len(s.waypoints) >= 2 and s.bank is not None:
+            self.walk_path(self.panel.method.currentText(), self.panel.steps.value())
+        if self.frames is None or len(self.frames) < 2:
+            self.panel.set_playing(False)
+            return False
+        self._player.setInterval(max(1, int(round(1000.0 / fps))))
+        if self.images is None:
+            self._play_when_decoded = True
+        else:
+            self._player.start()
+        self.panel.set_playing(True)
+        return True
+
+    def stop(self) -> None:
+        """Stop playing; the slider stays on the frame shown."""
+        self._player.stop()
+        self._play_when_decoded = False
+        self.panel.set_playing(False)
+
+    def is_playing(self) -> bool:
+        """Whether :meth:`play` is moving the slider (or will, once the walk is decoded)."""
+        return self._player.isActive() or self._play_when_decoded
+
+    def _next_frame(self) -> None:
+        if self.images is None or self.frames is None:
+            self.stop()
+            return
+        slider = self.panel.slider
+        slider.setValue((slider.value() + 1) % (slider.maximum() + 1))
 
     def _decode_frame(self, i: int) -> None:
         if self.frames is not None and i < len(self.frames):

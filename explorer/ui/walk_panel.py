@@ -21,6 +21,8 @@ class WalkPanel(QWidget):
     clearRequested = Signal()
     walkRequested = Signal(str, int)  # method, steps
     frameChanged = Signal(int)
+    playToggled = Signal(bool)
+    exportRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -39,6 +41,13 @@ class WalkPanel(QWidget):
         self.go = QPushButton("Walk")
         self.go.setToolTip("Decode every frame of the path (Ctrl+W)")
         self.go.setEnabled(False)
+        self.play_button = QPushButton("Play")
+        self.play_button.setCheckable(True)
+        self.play_button.setEnabled(False)
+        self.play_button.setToolTip("Play the walk's frames in a loop")
+        self.export_button = QPushButton("Export animation…")
+        self.export_button.setToolTip("Save the walk, a loop or a direction sweep as MP4, GIF or PNG frames "
+                                      "(Ctrl+Shift+A)")
         self.filmstrip = Filmstrip()
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setEnabled(False)
@@ -62,6 +71,10 @@ class WalkPanel(QWidget):
         layout.addWidget(self.go)
         layout.addWidget(self.filmstrip)
         layout.addWidget(self.slider)
+        movie = QHBoxLayout()
+        movie.addWidget(self.play_button)
+        movie.addWidget(self.export_button)
+        layout.addLayout(movie)
         layout.addWidget(self.frame_label)
         layout.addStretch(1)
         add.clicked.connect(self.addRequested)
@@ -69,6 +82,8 @@ class WalkPanel(QWidget):
         self.go.clicked.connect(lambda: self.walkRequested.emit(self.method.currentText(), self.steps.value()))
         self.slider.valueChanged.connect(self._on_slider)
         self.filmstrip.chosen.connect(self.slider.setValue)
+        self.play_button.toggled.connect(self.playToggled)
+        self.export_button.clicked.connect(self.exportRequested)
         self.reset()
 
     def set_waypoints(self, labels: list[str]) -> None:
@@ -90,6 +105,8 @@ class WalkPanel(QWidget):
         self.slider.setRange(0, 0)
         self.slider.blockSignals(False)
         self.slider.setEnabled(False)
+        self.set_playing(False)
+        self.play_button.setEnabled(False)
         self.frame_label.setText("")
         self.hint.setVisible(self.waypoints.count() < 2)
 
@@ -109,7 +126,15 @@ class WalkPanel(QWidget):
 
     def show_frames(self, images: np.ndarray) -> None:
         self.filmstrip.set_images(images)
+        self.play_button.setEnabled(len(images) > 1)
         self.frame_label.setText(f"frame {self.slider.value() + 1} of {len(images)}")
+
+    def set_playing(self, playing: bool) -> None:
+        """Show the Play button pressed (Stop) or not, without asking to play or stop."""
+        self.play_button.blockSignals(True)
+        self.play_button.setChecked(playing)
+        self.play_button.setText("Stop" if playing else "Play")
+        self.play_button.blockSignals(False)
 
     def _on_slider(self, value: int) -> None:
         self.frame_label.setText(f"frame {value + 1} of {self.slider.maximum() + 1}")
