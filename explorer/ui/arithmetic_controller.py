@@ -4,11 +4,9 @@ result and noisy neighbours, moving along a direction, analogy grids."""
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtCore import QObject, Qt
 from superqt.utils import qthrottled
 
 from explorer.core.edits import analogy_plane, move_along, noisy_neighbours, vector_from_mask
@@ -30,6 +28,9 @@ class ArithmeticController(QObject):
         super().__init__(ctx.window)
         self.ctx, self.panel = ctx, panel
         self.grid_image: np.ndarray | None = None
+        # What the figures are made of (the panel only keeps pixmaps): decoded cells and their words.
+        self.grid_cells: tuple[np.ndarray, tuple[str, str, str]] | None = None  # (n·n images, names A B C)
+        self.result_cells: tuple[np.ndarray, str] | None = None  # (9 images, result first; expression)
         self._edit_base: np.ndarray | None = None  # where the direction slider moves from
         self._moving = False
         s = ctx.session
@@ -41,11 +42,11 @@ class ArithmeticController(QObject):
         panel.evaluateRequested.connect(self.evaluate_expression)
         panel.directionChanged.connect(self._on_direction)
         panel.analogyRequested.connect(self.analogy_grid)
-        panel.saveGridRequested.connect(self.save_grid)
         self._throttled_edit = qthrottled(self._decode_edit, timeout=40, parent=self)
 
     def _on_bank(self) -> None:
         self.grid_image, self._edit_base = None, None
+        self.grid_cells = self.result_cells = None
         self.panel.reset()
         self.panel.setEnabled(self.ctx.session.bank is not None)
 
@@ -135,6 +136,25 @@ class ArithmeticController(QObject):
                                                     (("direction", name), ("amount", f"{amount:+.1f}"),
                                                      ("kept fixed", kept))))
 
+    def direction_sweep(self, amount: float) -> tuple[np.ndarray, np.ndarray, str] | None:
+        """The ends of a sweep along the Direction tab's vector, −amount … +amount from the point
+        the slider moves from (its kept attributes held fixed), and words for it; None if there
+        is no direction or no point (the message bar says which)."""
+        s = self.ctx.session
+        name = self.panel.direction.currentText()
+        if not name or name not in s.vectors:
+            self.ctx.message_bar.show_error("A direction sweep needs a direction: define a vector and choose it "
+                                            "under Arithmetic ▸ Direction")
+            return None
+        if self._edit_base is None:
+            self.ctx.message_bar.show_error("A direction sweep starts from a point: click one first")
+            return None
+        ticks = [self.panel.keep.item(i) for i in range(self.panel.keep.count())]
+        keep = [s.vectors[t.text()].vector for t in ticks if t.checkState() == Qt.CheckState.Checked
+                and t.text() != name and t.text() in s.vectors]
+        start, end = (move_along(self._edit_base, s.vectors[name].vector, a, keep) for a in (-amount, amount))
+        return start, end, f"{name} {-amount:+.1f} … {amount:+.1f}"
+
     def _decode_edit(self, latent: np.ndarray, state) -> None:
         self.ctx.client.decode(latent[None], "edit", tag=state, owner=self)
 
@@ -145,40 +165,51 @@ class ArithmeticController(QObject):
         if not all(n in vecs for n in (a, b, c)):
             self.ctx.message_bar.show_error("Define the three vectors A, B and C first")
             return
-        self.ctx.client.decode(analogy_plane(*(vecs[n].vector for n in (a, b, c)), size), "grid", tag=size, owner=self)
+        self.ctx.client.decode(analogy_plane(*(vecs[n].vector for n in (a, b, c)), size), "grid",
+                               tag=(size, (a, b, c)), owner=self)
 
-    def save_grid(self, path: str | None = None) -> None:
-        """Write the last analogy grid as a PNG (atomically)."""
-        if self.grid_image is None:
-            self.ctx.message_bar.show_error("Draw a grid first")
-            return
-        if path is None:
-            start = str(Path(self.ctx.settings.last_folder()) / "analogy_grid.png")
-            path, _ = QFileDialog.getSaveFileName(self.ctx.window, "Save analogy grid", start, "PNG (*.png)")
-            if not path:
-                return
-            self.ctx.settings.set_last_folder(str(Path(path).parent))
-        from models.imaging import save_png
+    # -- figures (explorer.ui.figure_controller saves and copies them) -----------------------
+    def figure_sources(self) -> list:
+        """``(name, widget, make_figure)`` for the analogy grid and the result with its neighbours."""
+        return [("Analogy grid", self.panel.grid_image, self.analogy_figure),
+                ("Arithmetic result", self.panel.result_box, self.result_figure)]
 
-        try:
-            k = max(1, 512 // self.grid_image.shape[0])
-            save_png(path, self.grid_image.repeat(k, 0).repeat(k, 1))
-        except OSError as exc:
-            self.ctx.message_bar.show_error(f"Could not save {path}: {exc.strerror or exc}")
-            return
-        self.ctx.window.statusBar().showMessage(f"Saved {path}", 4000)
+    def analogy_figure(self):
+        """The last analogy grid as a labelled figure (None before one is drawn)."""
+        from explorer.core.figure_layout import Figure
+
+        if self.grid_cells is None:
+            return None
+        images, (a, b, c) = self.grid_cells
+        n = int(round(len(images) ** 0.5))
+        blanks = ("",) * (n - 2)
+        return Figure.grid(list(images), n, title=f"{a} : {b} :: {c} : ?   = {b} − {a} + {c}",
+                           col_labels=(a, *blanks, b), row_labels=(a, *blanks, c))
+
+    def result_figure(self):
+        """The arithmetic result framed among its 8 noisy neighbours (None before one is decoded)."""
+        from explorer.core.figure_layout import Figure
+
+        if self.result_cells is None:
+            return None
+        images, expression = self.result_cells
+        order = [1, 2, 3, 4, 0, 5, 6, 7, 8]  # as the panel shows them: the result in the middle
+        return Figure.grid([images[k] for k in order], 3, title=f"= {expression}", highlight=4)
 
     # -- responses -------------------------------------------------------------------
     def on_response(self, request, images) -> None:
         if request.purpose == "result":
             self.panel.show_result(images)
+            self.result_cells = (np.asarray(images), dict(request.tag.rows).get("expression", ""))
             self.ctx.preview.show_state(request.tag.with_image(images[0]))
         elif request.purpose == "edit":
             self.ctx.preview.show_state(request.tag.with_image(images[0]))
         elif request.purpose == "grid":
             from models.imaging import image_grid
 
-            self.grid_image = image_grid(images, cols=request.tag)
+            size, names = request.tag
+            self.grid_image = image_grid(images, cols=size)
+            self.grid_cells = (np.asarray(images), names)
             self.panel.show_grid(self.grid_image)
 
     def on_failed(self, request, message: str) -> None:

@@ -15,4 +15,6 @@ Ctrl+Z undo · Ctrl+Shift+Z redo · Esc dismiss message / clear selection<br>
 Ctrl+A select all · Ctrl+I invert · Ctrl+F select where (an attribute query)<br>
 K keep · R reject · 1–9 your own tags (Tags ▸ New tag…): on the selection, else the current point<br>
 Ctrl+W walk · Ctrl+Shift+W add waypoint · Ctrl+E expression · Ctrl+N neighbours<br>
+Ctrl+Shift+C copy the image of the preview (or of the figure you clicked); right-click a figure to save it<br>
+Ctrl+B keep the view as a slide · F11 present the slides (→ ← Space Page Up/Down step, Esc leaves)<br>
 Ctrl+0 reset the view · F1 this help"""

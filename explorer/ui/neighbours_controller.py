@@ -36,3 +36,18 @@ class NeighboursController(QObject):
         idx, dist = nearest(s.bank.latents, z, k, metric, exclude=s.selected)
         self.ctx.overlays.set("neighbours", s.bank.latents[idx], **NEIGHBOUR_STYLE)
         self.panel.show_neighbours(idx, dist, s.bank.thumbnails, label)
+
+    # -- figures (explorer.ui.figure_controller saves and copies them) -----------------------
+    def figure_sources(self) -> list:
+        """``(name, widget, make_figure)`` for the neighbour grid."""
+        return [("Neighbour grid", self.panel.strip, self.neighbours_figure)]
+
+    def neighbours_figure(self):
+        """The listed neighbours, each captioned with its id and distance (None before a search)."""
+        from explorer.core.figure_layout import Figure
+
+        strip = self.panel.strip
+        if not strip.images:
+            return None
+        return Figure.grid(strip.images, min(len(strip.images), 8), title=self.panel.summary.text(),
+                           captions=tuple(c.replace("\n", "  ") for c in strip.captions))

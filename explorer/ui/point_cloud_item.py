@@ -131,7 +131,9 @@ class PointCloudItem(pg.GraphicsObject):
     def paint(self, painter: QPainter, option, widget=None) -> None:
         if not len(self.x):
             return
-        dpr = widget.devicePixelRatioF() if widget is not None else 1.0
+        # No widget when the scene is rendered into an image (a scatter export): that image's
+        # pixel ratio then says how sharp the discs must be.
+        dpr = widget.devicePixelRatioF() if widget is not None else painter.device().devicePixelRatioF()
         self._ensure_atlas(dpr)
         keep = self._in_view()
         if not len(keep):

@@ -180,6 +180,11 @@ class ScatterView(QWidget):
     def set_view_range(self, x: tuple[float, float], y: tuple[float, float]) -> None:
         self.plot.getPlotItem().vb.setRange(xRange=x, yRange=y, padding=0)
 
+    @property
+    def colouring(self) -> Colouring | None:
+        """How the points are coloured now (None before any points)."""
+        return self._colouring
+
     def set_axis_labels(self, x: str, y: str) -> None:
         item = self.plot.getPlotItem()
         item.setLabel("bottom", x)

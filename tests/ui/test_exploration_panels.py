@@ -118,14 +118,14 @@ def test_analogy_grid_is_one_image(qtbot, window, tmp_path):
     assert window.arith.grid_image.shape == (4 * 17 + 1, 4 * 17 + 1, 3)
     assert not window.arithmetic.grid_image.pixmap().isNull()
     out = tmp_path / "grid.png"
-    window.arith.save_grid(str(out))
+    assert window.figures.save_figure("Analogy grid", str(out))  # the labelled figure (tests/ui/test_figures_window.py)
     from PIL import Image
 
-    assert Image.open(out).size[0] >= 4 * 17
-    window.arith.save_grid(str(tmp_path / "missing" / "dir" / "grid.png"))  # parent folders are created
+    assert Image.open(out).size[0] == 2048
+    assert window.figures.save_figure("Analogy grid", str(tmp_path / "missing" / "dir" / "grid.png"))  # folders made
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    window.arith.save_grid(str(blocker / "grid.png"))
+    assert not window.figures.save_figure("Analogy grid", str(blocker / "grid.png"))
     assert "Could not save" in window.message_bar.text()
 
 
