@@ -19,6 +19,7 @@ from explorer.core.events import Events
 from explorer.core.history import Edit, History
 from explorer.core.latent_bank import LatentBank
 from explorer.core.projection import AttributeAxes, NeighbourPlacement, PCAProjection
+from explorer.core.slides import Slides
 from explorer.core.tags import Tags
 from explorer.core.vector_library import NamedVector, VectorLibrary
 
@@ -37,11 +38,13 @@ class Snapshot:
     layout: tuple[str, tuple[str, str] | None]
     colour_field: str
     tags: Tags
+    slides: Slides
 
     def same_as(self, other: "Snapshot") -> bool:
         return (_same(self.vectors, other.vectors) and _same(self.waypoints, other.waypoints)
                 and self.selection is other.selection and self.layout == other.layout
-                and self.colour_field == other.colour_field and self.tags is other.tags)
+                and self.colour_field == other.colour_field and self.tags is other.tags
+                and self.slides is other.slides)
 
 
 class ExplorerSession:
@@ -50,11 +53,12 @@ class ExplorerSession:
     Events (each called with no arguments): ``bank`` (a new bank: everything
     else was reset), ``layout`` (new coordinates), ``colour``, ``vectors``,
     ``waypoints``, ``selection`` (the lasso/box mask), ``current`` (the
-    clicked point or the latent in the preview) and ``tags``.
+    clicked point or the latent in the preview), ``tags`` and ``slides``.
     """
 
     def __init__(self) -> None:
-        self.events = Events("bank", "layout", "colour", "vectors", "waypoints", "selection", "current", "tags")
+        self.events = Events("bank", "layout", "colour", "vectors", "waypoints", "selection", "current", "tags",
+                             "slides")
         self.history = History(self.restore)
         self.revision = 0  # bumped on every change, so a saver can tell whether anything changed
         for name in self.events.names:
@@ -76,6 +80,7 @@ class ExplorerSession:
         self.current: tuple[str, np.ndarray] | None = None  # the latent shown in the preview
         self.selection: np.ndarray | None = None  # (n,) bool
         self.tags = Tags(0)  # keep / reject / the user's own, over the bank
+        self.slides = Slides()  # saved views to present, in order
         # How points that are not plain prior samples or encodings were made (a sample
         # moved along a direction): bank index → recipe, for exports and sessions.
         self.recipes: dict[int, dict] = {}
@@ -262,7 +267,8 @@ class ExplorerSession:
     # -- undoable edits -----------------------------------------------------------
     def snapshot(self) -> Snapshot:
         return Snapshot(tuple(self.vectors[n] for n in self.vectors.names()), tuple(self.waypoints),
-                        self.selection, (self.layout_method, self.layout_axes), self.colour_field, self.tags)
+                        self.selection, (self.layout_method, self.layout_axes), self.colour_field, self.tags,
+                        self.slides)
 
     def restore(self, snap: Snapshot) -> None:
         """Put the undoable state back as it was in ``snap``, announcing what changed."""
@@ -278,6 +284,9 @@ class ExplorerSession:
         if now.selection is not snap.selection:
             self.selection = snap.selection
             self.events.selection.emit()
+        if now.slides is not snap.slides:
+            self.slides = snap.slides
+            self.events.slides.emit()
         if now.tags is not snap.tags:
             n = len(self.bank) if self.bank is not None else 0
             # Undoing a tag made before images were added: the new points stay untagged.
@@ -308,6 +317,8 @@ class ExplorerSession:
             self.events.selection.emit()
         if before.tags is not after.tags:
             self.events.tags.emit()
+        if before.slides is not after.slides:
+            self.events.slides.emit()
         if before.same_as(after):
             return
         self.history.push(Edit(label, before, after))

@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from explorer.core import tags
+from explorer.core import slides, tags
 from explorer.core.session import AXES, EMBEDDINGS, ExplorerSession
 from explorer.core.session_file import SessionDocument
 
@@ -33,6 +33,7 @@ def document_from_session(session: ExplorerSession, model_sha256: str,
         # the file keeps the latents, and hovering decodes the image instead.
         bank = dataclasses.replace(bank, thumbnails=None)
     tag_sections, tag_arrays = tags.to_document(session.tags)
+    slide_sections, slide_arrays = slides.to_document(session.slides)
     recipes = {str(i): r for i, r in session.recipes.items()}
     recipe_section = {"recipes": {"points": recipes}} if recipes else {}
     return SessionDocument(
@@ -41,8 +42,8 @@ def document_from_session(session: ExplorerSession, model_sha256: str,
         embeddings=_embeddings_of_this_bank(session), colour_field=session.colour_field,
         vectors=[session.vectors[n] for n in session.vectors.names()], waypoints=list(session.waypoints),
         current=current, selected=session.selected, selection=session.selection, view_range=view_range,
-        sections={**(sections or {}), **tag_sections, **recipe_section},
-        arrays={**(arrays or {}), **tag_arrays},
+        sections={**(sections or {}), **tag_sections, **recipe_section, **slide_sections},
+        arrays={**(arrays or {}), **tag_arrays, **slide_arrays},
     )
 
 
@@ -56,7 +57,7 @@ def _embeddings_of_this_bank(session: ExplorerSession) -> dict[str, np.ndarray]:
 
 def apply_document(session: ExplorerSession, doc: SessionDocument) -> None:
     """Restore ``doc`` into ``session``: bank (unless already shown), layouts,
-    vectors, waypoints, selection, colour, current point. The undo history
+    vectors, waypoints, selection, colour, current point, tags, slides. The undo history
     starts empty. Coordinates come back exactly as saved."""
     if session.bank is not doc.bank:
         session.set_bank(doc.bank, doc.model_path)
@@ -69,6 +70,7 @@ def apply_document(session: ExplorerSession, doc: SessionDocument) -> None:
     session.waypoints = list(doc.waypoints)
     session.set_selection(doc.selection)
     session.tags = tags.from_document(doc.sections, doc.arrays, len(session.bank))
+    session.slides = slides.from_document(doc.sections, doc.arrays, len(session.bank), session.bank.latents.shape[1])
     points = (doc.sections.get("recipes") or {}).get("points") or {}
     session.recipes = {int(i): r for i, r in points.items()
                        if str(i).isdigit() and int(i) < len(session.bank) and isinstance(r, dict)}
@@ -88,5 +90,5 @@ def apply_document(session: ExplorerSession, doc: SessionDocument) -> None:
     if doc.current is not None:
         session.current = doc.current
     session.history.clear()
-    for name in ("vectors", "waypoints", "selection", "colour", "layout", "current", "tags"):
+    for name in ("vectors", "waypoints", "selection", "colour", "layout", "current", "tags", "slides"):
         getattr(session.events, name).emit()

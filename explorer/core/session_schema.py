@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.lib import format as npy_format
 
+from explorer.core import slides
 from explorer.core.latent_bank import LatentBank
 from explorer.core.vector_library import NamedVector
 
@@ -197,6 +198,10 @@ def check_document(doc: SessionDocument) -> None:
             raise SchemaError(f"array {key!r} should be a numeric array")
     for name, section in doc.sections.items():
         _check_section(name, section, doc.arrays)
+    try:  # slides name bank points and hold latents: they must fit this bank, as the rest does
+        slides.from_document(doc.sections, doc.arrays, n, d)
+    except slides.SlidesError as e:
+        raise SchemaError(str(e)) from None
 
 
 def _check_section(name: str, section: dict, arrays: dict) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QM
 from explorer.core.session import ExplorerSession
 from explorer.core.session_file import SUFFIX
 from explorer.inference.client import InferenceClient
+from explorer.ui.animation_controller import AnimationController
 from explorer.ui.arithmetic_controller import ArithmeticController
 from explorer.ui.arithmetic_panel import ArithmeticPanel
 from explorer.ui.controls_help import CONTROLS
@@ -19,6 +20,7 @@ from explorer.ui.curation_controller import CurationController
 from explorer.ui.curation_panel import CurationPanel
 from explorer.ui.encode_controller import EncodeController
 from explorer.ui.export_controller import ExportController
+from explorer.ui.figure_controller import FigureController, strip_source
 from explorer.ui.gallery_controller import GalleryController
 from explorer.ui.generate_controller import GenerateController
 from explorer.ui.gallery_panel import GalleryPanel
@@ -30,11 +32,14 @@ from explorer.ui.model_controller import ModelController
 from explorer.ui.neighbours_controller import NeighboursController
 from explorer.ui.neighbours_panel import NeighboursPanel
 from explorer.ui.overlay_layers import OverlayLayers
+from explorer.ui.presentation_mode import PresentationMode
 from explorer.ui.preview_panel import PreviewPanel
 from explorer.ui.scatter_controller import ScatterController
 from explorer.ui.scatter_view import ScatterView
 from explorer.ui.session_controller import SessionController
 from explorer.ui.settings import Settings
+from explorer.ui.slides_controller import SlidesController
+from explorer.ui.slides_panel import SlidesPanel
 from explorer.ui.theme import THEMES, apply_theme, style_plot, theme_named
 from explorer.ui.thumbnail_tip import ThumbnailTip
 from explorer.ui.walk_controller import WalkController
@@ -62,7 +67,7 @@ class MainWindow(QMainWindow):
         self.message_bar, self.scatter, self.preview = MessageBar(), ScatterView(), PreviewPanel()
         self.layout_bar = LayoutBar()
         self.walk, self.arithmetic, self.neighbours = WalkPanel(), ArithmeticPanel(), NeighboursPanel()
-        self.curate, self.gallery = CurationPanel(), GalleryPanel()
+        self.curate, self.gallery, self.slides_panel = CurationPanel(), GalleryPanel(), SlidesPanel()
         self.jobs = JobStatus(self.statusBar())
         self.ctx = WindowContext(self, self.session, self.client, self.settings, self.scatter, self.preview,
                                  self.message_bar, ThumbnailTip(self), self.jobs, OverlayLayers(self.session, self.scatter))
@@ -79,6 +84,12 @@ class MainWindow(QMainWindow):
         self.galleries = GalleryController(self.ctx, self.gallery, self.curation, self.points.select_point)
         self.generator = GenerateController(self.ctx)
         self.exporter = ExportController(self.ctx, self.sessions)
+        self.slide_show = SlidesController(self.ctx, self.slides_panel, self.layouts, self.walks, self.points)
+        self.animations = AnimationController(self.ctx, self.walk, self.arith)
+        self.figures = FigureController(self.ctx)
+        self.figures.add_sources([*self.arith.figure_sources(), *self.nearest.figure_sources(),
+                                  strip_source("Walk filmstrip", self.walk.filmstrip, "Walk")])
+        self.arithmetic.saveGridRequested.connect(self.figures.choose_analogy)
         self.curate.galleryRequested.connect(self.show_gallery)
         self.curate.filterChosen.connect(self.points.set_filter)
         self.curate.reviewRequested.connect(self.galleries.open_review)
@@ -86,6 +97,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.worker_label)
         self.client.stateChanged.connect(self._on_worker_state)
         self._build_layout()
+        self.presenter = PresentationMode(self, self.ctx, self.slide_show)
         self._build_menus()
         self.session.events.bank.emit()  # every panel shows its empty state
         if checkpoint and str(checkpoint).endswith(SUFFIX):
@@ -112,13 +124,14 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks["Preview"])
         self._wheel_guard = WheelGuard(self)
         for title, panel in (("Walk", self.walk), ("Arithmetic", self.arithmetic), ("Neighbours", self.neighbours),
-                             ("Curate", self.curate)):
+                             ("Curate", self.curate), ("Slides", self.slides_panel)):
             self.docks[title] = self._dock(title, panel)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks[title])
             guard_wheel(panel, self._wheel_guard)
         self.tabifyDockWidget(self.docks["Walk"], self.docks["Arithmetic"])
         self.tabifyDockWidget(self.docks["Arithmetic"], self.docks["Neighbours"])
         self.tabifyDockWidget(self.docks["Neighbours"], self.docks["Curate"])
+        self.tabifyDockWidget(self.docks["Curate"], self.docks["Slides"])
         self.docks["Walk"].raise_()
         self.docks["Gallery"] = self._dock("Gallery", self.gallery, scroll=False)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.docks["Gallery"])
@@ -153,15 +166,19 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction("&Export…", QKeySequence("Ctrl+Shift+E"), self.exporter.choose)
         file_menu.addAction("Open e&xport folder…", self.exporter.choose_folder)
+        self.figures.fill_file_menu(file_menu)
+        file_menu.addAction("Export a&nimation…", QKeySequence("Ctrl+Shift+A"), self.animations.choose)
         file_menu.addSeparator()
         file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
         edit = mb.addMenu("&Edit")
         edit.addAction(s.undo_action)
         edit.addAction(s.redo_action)
+        self.figures.fill_edit_menu(edit)
         edit.addSeparator()
         edit.addAction("&Clear selection", QKeySequence(Qt.Key.Key_Escape), self.escape)
         view = mb.addMenu("&View")
         view.addAction("&Reset view", QKeySequence("Ctrl+0"), self.scatter.reset_view)
+        view.addAction(self.presenter.action)
         theme_menu = view.addMenu("&Theme")
         self.theme_group = QActionGroup(self)
         for name in THEMES:
@@ -178,6 +195,7 @@ class MainWindow(QMainWindow):
         explore.addAction("&Expression…", QKeySequence("Ctrl+E"), self._focus_expression)
         explore.addAction("Find &neighbours", QKeySequence("Ctrl+N"), self.nearest.find)
         self.curation.fill_menus(mb)
+        self.slide_show.fill_menu(mb.addMenu("S&lides"))
         view.addAction("&Gallery", QKeySequence(Qt.Key.Key_G), self.show_gallery)
         view.addAction("Re&view…", QKeySequence("Ctrl+R"), self.galleries.open_review)
         model_menu = mb.addMenu("&Model")

@@ -7,12 +7,13 @@ import html
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from explorer.core.preview import EMPTY, PreviewState
 from explorer.ui.images import to_pixmap
 
 PREVIEW_SIDE = 224
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum"
 EMPTY_TEXT = "Click a point to decode it"
 
 
@@ -39,6 +40,7 @@ class PreviewPanel(QWidget):
         layout.addWidget(self.image, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.details, 1)
         self.state: PreviewState = EMPTY
+        self._side = PREVIEW_SIDE
 
     @property
     def shown_image(self) -> np.ndarray | None:
@@ -56,7 +58,7 @@ class PreviewPanel(QWidget):
             self.image.clear()
             self.image.setText(EMPTY_TEXT if not state.title else "decoding…")
         else:
-            self.image.setPixmap(to_pixmap(state.image, PREVIEW_SIDE))
+            self.image.setPixmap(to_pixmap(state.image, self._side))
         self.details.setText(self._details_html(state))
 
     @staticmethod
@@ -70,6 +72,15 @@ class PreviewPanel(QWidget):
                        f"<td><b>{html.escape(str(v))}</b></td></tr>" for k, v in state.rows)
         note = f"<p style='color:{muted}'>{html.escape(state.note)}</p>" if state.note else ""
         return f"<p><b>{html.escape(state.title)}</b></p><table>{rows}</table>{note}"
+
+    def set_side(self, px: int | None) -> None:
+        """Show the image ``px`` pixels square with its words under it, as presentation mode
+        does (None: the usual size, words beside it)."""
+        self._side = int(px or PREVIEW_SIDE)
+        self.image.setFixedSize(self._side, self._side)
+        self.layout().setDirection(QBoxLayout.Direction.TopToBottom if px else QBoxLayout.Direction.LeftToRight)
+        self.setMaximumHeight(QWIDGETSIZE_MAX if px else PREVIEW_SIDE + 12)
+        self.show_state(self.state)
 
     def clear(self) -> None:
         self.show_state(EMPTY)

@@ -90,6 +90,12 @@ def _paint_panels(qtbot, w: MainWindow, p: Painter, model: str) -> None:
     qtbot.waitUntil(lambda: w.walk.filmstrip.count() == 4, timeout=30000)
     w.walk.slider.setValue(2)
     p.paint_dock(w, "Walk")
+    assert w.walks.play()  # Play: the Stop button and the moving slider
+    p.paint_dock(w, "Walk")
+    w.walks.stop()
+    w.animations.choose()  # Export animation…: non-modal, painted, then closed unanswered
+    p.paint(w.animations.dialog, "the Export animation dialog", show=False)
+    w.animations.dialog.hide()
 
     # Named vectors, an expression, a direction, an analogy grid.
     vectors, expression = MODELS[model]
@@ -109,7 +115,14 @@ def _paint_panels(qtbot, w: MainWindow, p: Painter, model: str) -> None:
     for i in range(sections.count()):
         sections.setCurrentIndex(i)
         p.paint(w.docks["Arithmetic"], f"the Arithmetic ▸ {sections.tabText(i)} tab, filled in")
-    w.arith.save_grid()  # "Save grid…": the save dialog, cancelled
+    w.arithmetic.saveGridRequested.emit()  # "Save image…": the Export figure dialog (non-modal), then Save…
+    p.paint(w.figures.dialog, "the Export figure dialog", show=False)
+    w.figures.dialog.accept()  # the save dialog, painted and cancelled
+    for name in w.figures.sources:
+        p.paint_menu(w.figures.context_menu(name), w, f"the {name} right-click menu")
+    w.figures.choose_scatter()  # Export scatter…: non-modal, painted, then closed unanswered
+    p.paint(w.figures.scatter_dialog, "the Export scatter dialog", show=False)
+    w.figures.scatter_dialog.hide()
     p.paint(w.scatter, "the scatter with overlays")
 
     # Neighbours, listed with thumbnails.
@@ -117,6 +130,17 @@ def _paint_panels(qtbot, w: MainWindow, p: Painter, model: str) -> None:
     assert w.neighbours.strip.count() == 6
     p.paint_dock(w, "Neighbours")
     p.paint_combo_popup(w.neighbours.metric_combo, "the Neighbours distance list")
+
+    # Slides: two in the Slides tab, then presented full screen (left again, so the rest paints as usual).
+    w.slide_show.add_slide()
+    w.points.select_point(4)
+    w.slide_show.add_slide()
+    p.paint_dock(w, "Slides")
+    w.presenter.set_presenting(True)
+    p.paint(w, "the window presenting the first slide", show=False)
+    w.slide_show.step(1)
+    p.paint(w, "the window presenting the second slide", show=False)
+    w.presenter.set_presenting(False)
 
 
 def _paint_dialogs(qtbot, w: MainWindow, p: Painter, tmp_path) -> None:
@@ -189,7 +213,7 @@ def _paint_menus(qtbot, w: MainWindow, p: Painter) -> QAction:
                         p.paint(w, f"the window after {name}", show=False)
                 elif action in w.models.bank_size_group.actions():
                     continue  # each rebuilds the bank (1M codes: minutes; Other… asks); see tests/ui/test_bank_size.py
-                elif action in docks:
+                elif action in docks or action is w.presenter.action:  # on and off again
                     for _ in range(2):
                         action.trigger()
                         p.paint(w, f"the window after {name}", show=False)
