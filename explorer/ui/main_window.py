@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
         self.models = self.ctx.models = ModelController(self.ctx, bank_size)
         self.points = ScatterController(self.ctx)
         self.layouts = LayoutController(self.ctx, self.layout_bar)
-        self.walks = WalkController(self.ctx, self.walk)
+        self.walks = WalkController(self.ctx, self.walk, self.points.select_point)
         self.arith = ArithmeticController(self.ctx, self.arithmetic)
         self.nearest = NeighboursController(self.ctx, self.neighbours, self.points.select_point)
         self.encoder = EncodeController(self.ctx, self.points.select_point)

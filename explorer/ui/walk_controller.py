@@ -20,15 +20,16 @@ PLAY_FPS = 12.0
 class WalkController(QObject):
     """Owns the walk's decode requests (the whole path, then one frame per slider move)."""
 
-    def __init__(self, ctx, panel: WalkPanel):
+    def __init__(self, ctx, panel: WalkPanel, select_point):
         super().__init__(ctx.window)
-        self.ctx, self.panel = ctx, panel
+        self.ctx, self.panel, self._select_point = ctx, panel, select_point
         self.frames: np.ndarray | None = None
         self.images: np.ndarray | None = None  # the decoded path, shown while playing
         self.method = "slerp"
         s = ctx.session
         s.events.bank.connect(self._on_bank)
         s.events.waypoints.connect(self._show_waypoints)
+        ctx.scatter.shiftClicked.connect(self.add_point)
         panel.addRequested.connect(self.add_waypoint)
         panel.clearRequested.connect(self.clear_waypoints)
         panel.walkRequested.connect(self.walk_path)
@@ -47,6 +48,11 @@ class WalkController(QObject):
         self.panel.setEnabled(self.ctx.session.bank is not None)
         info = self.ctx.models.info
         self.panel.set_default_method(info.walk if info else "slerp")
+
+    def add_point(self, index: int) -> None:
+        """Shift+click: show bank point ``index`` and add it as a waypoint."""
+        self._select_point(index)
+        self.add_waypoint()
 
     def add_waypoint(self) -> None:
         s = self.ctx.session

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from explorer.ui.main_window import MainWindow
 from models.loading import load_latent_model
@@ -40,6 +41,26 @@ def test_walk_through_three_waypoints_fills_the_filmstrip_and_scrubs(qtbot, wind
     qtbot.wait(100)  # let a trailing throttled request land
     assert np.array_equal(window.preview.shown_image, model.decode(frames[5:6])[0])
     assert window.session.current[0] == "frame 6"
+
+
+def test_shift_click_on_the_scatter_adds_waypoints(qtbot, window):
+    """What the Walk tab's hint tells a new user to do: Shift+click points, then Walk.
+    (The composition-root refactor once dropped this connection, and only the hint remained.)"""
+    from PySide6.QtCore import QPointF, Qt
+
+    plot = window.scatter.plot
+    vb = plot.getPlotItem().vb
+    window.resize(1280, 800)
+    qtbot.waitExposed(window)
+    qtbot.wait(QApplication.doubleClickInterval() + 50)
+    for i in (3, 40):
+        at = plot.mapFromScene(vb.mapViewToScene(QPointF(*map(float, window.scatter.points[i]))))
+        assert window.scatter.point_under(vb.mapViewToScene(QPointF(*map(float, window.scatter.points[i])))) == i
+        qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, at)
+        qtbot.wait(QApplication.doubleClickInterval() + 50)  # two quick clicks would be a double-click
+    assert [label for label, _ in window.session.waypoints] == ["#3", "#40"]
+    assert np.array_equal(window.session.waypoints[1][1], window.session.bank.latents[40])
+    assert window.walk.go.isEnabled()
 
 
 def test_define_vectors_by_query_and_evaluate_the_headline_expression(qtbot, window, tiny_checkpoints):
