@@ -73,7 +73,7 @@ class PresentationMode(QObject):
             font.setPointSizeF(font.pointSizeF() * FONT_SCALE)
         else:  # a font sized in pixels
             font.setPixelSize(round(font.pixelSize() * FONT_SCALE))
-        app.setFont(font)
+        _set_app_font(app, font)
         screen = (w.screen() or QApplication.primaryScreen()).geometry()
         w.setGeometry(screen)  # what a window manager does for full screen; X without one (Xvfb) would not
         w.showFullScreen()
@@ -90,7 +90,7 @@ class PresentationMode(QObject):
         w, app = self.window, QApplication.instance()
         app.removeEventFilter(self)
         self.caption.hide()
-        app.setFont(self._saved["font"])
+        _set_app_font(app, self._saved["font"])
         self.ctx.preview.set_side(None)
         w.docks["Preview"].setTitleBarWidget(None)
         w.setWindowState(self._saved["window"])
@@ -144,3 +144,11 @@ class PresentationMode(QObject):
         else:
             self.slides.step(1 if key in NEXT_KEYS else -1)
         return True
+
+
+def _set_app_font(app: QApplication, font) -> None:
+    """Set the application's font so every widget takes it: with an application style
+    sheet (the theme) Qt keeps the old font on widgets already polished (the preview's
+    words, the legend stayed small while presenting), until the sheet is applied again."""
+    app.setFont(font)
+    app.setStyleSheet(app.styleSheet())

@@ -66,11 +66,13 @@ class SlidesController(QObject):
 
     # -- editing the list --------------------------------------------------------
     def capture(self, name: str) -> Slide:
-        """The view shown now as a slide called ``name`` (with the walk, when one is drawn)."""
+        """The view shown now as a slide called ``name``; with the walk when the preview shows
+        one of its frames (a point clicked after walking makes a slide about that point)."""
         s = self.ctx.session
         walk = None
         frames = getattr(self.walks, "frames", None)
-        if frames is not None and len(s.waypoints) >= 2:
+        on_walk = s.current is not None and str(s.current[0]).startswith("frame ")
+        if frames is not None and len(s.waypoints) >= 2 and (on_walk or self.walks.is_playing()):
             walk = SlideWalk(tuple(s.waypoints), getattr(self.walks, "method", "slerp"), len(frames))
         return slide_from_session(s, name, self.ctx.scatter.view_range(), walk)
 

@@ -195,6 +195,9 @@ def test_presentation_mode_hides_the_chrome_steps_with_keys_and_restores_everyth
     assert not w.menuBar().isVisible() and not w.statusBar().isVisible() and not w.layout_bar.isVisible()
     assert [t for t, d in w.docks.items() if d.isVisible()] == ["Preview"]
     assert QApplication.font().pointSizeF() > font
+    # every widget takes the larger font, not just new ones (the theme's style sheet once kept the old one)
+    for label in (w.preview.details, w.scatter.legend):
+        assert label.fontInfo().pointSizeF() >= QApplication.font().pointSizeF() - 0.5
     assert w.preview.image.width() > PREVIEW_SIDE
     _assert_shows(qtbot, w, made[0])  # presenting starts at the first slide
     assert w.presenter.caption.isVisible() and w.presenter.caption.text() == "Slide 1  ·  1 / 3"
@@ -214,6 +217,7 @@ def test_presentation_mode_hides_the_chrome_steps_with_keys_and_restores_everyth
     assert w.layout_bar.isVisible() and not w.presenter.caption.isVisible()
     assert {t: d.isVisible() for t, d in w.docks.items()} == docks
     assert QApplication.font().pointSizeF() == font and w.preview.image.width() == PREVIEW_SIDE
+    assert abs(w.preview.details.fontInfo().pointSizeF() - font) < 0.5
     qtbot.keyClick(w, Qt.Key.Key_Escape)  # now Esc is the window's again: it clears the selection
     assert s.selection is None or not s.selection.any()
     _grab(w, w)
@@ -319,6 +323,10 @@ def test_a_slide_with_a_walk_plays_it_when_shown_and_stops_it_after(qtbot, windo
     walk = s.slides[0].walk
     assert walk is not None and (walk.method, walk.steps) == ("lerp", 6)
     assert [label for label, _ in walk.waypoints] == ["#2", "#9"]
+    w.points.select_point(5)  # a point clicked after walking (the path still drawn): a slide about that point
+    w.slide_show.add_slide()
+    assert s.slides[1].walk is None
+    w.slide_show.remove_slide(1)
     w.walks.clear_waypoints()
     w.points.select_point(4)
     w.slide_show.add_slide()
