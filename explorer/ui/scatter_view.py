@@ -178,6 +178,9 @@ class ScatterView(QWidget):
         return (float(x0), float(x1)), (float(y0), float(y1))
 
     def set_view_range(self, x: tuple[float, float], y: tuple[float, float]) -> None:
+        # Python floats: pyqtgraph compares the range with float64 limits near 1e307, and a float32
+        # (a point's coordinate) overflows in that comparison with a RuntimeWarning.
+        x, y = tuple(map(float, x)), tuple(map(float, y))
         self.plot.getPlotItem().vb.setRange(xRange=x, yRange=y, padding=0)
 
     @property
