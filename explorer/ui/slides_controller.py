@@ -5,7 +5,7 @@ the point in the preview and its walk."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog
 
@@ -31,10 +31,6 @@ class SlidesController(QObject):
         self.index = -1
         self.export = SlidesExport(ctx, self)
         # A slide's walk plays once its frames are decoded; the walk controller says so by its images.
-        self._play_timer = QTimer(self)
-        self._play_timer.setInterval(50)
-        self._play_timer.timeout.connect(self._play_when_decoded)
-        self._walk_frames, self._play_ticks = None, 0
         s = ctx.session
         s.events.bank.connect(self._on_bank)
         s.events.slides.connect(self._show_slides)
@@ -192,23 +188,13 @@ class SlidesController(QObject):
         self._show_current(slide)
         if play and slide.walk is not None:
             self.walks.walk_path(slide.walk.method, slide.walk.steps)
-            self._walk_frames, self._play_ticks = getattr(self.walks, "frames", None), 0
-            self._play_timer.start()
+            self.walks.play()  # starts once the walk's frames are decoded
         if problems:
             self.ctx.message_bar.show_error(f"{slide.name} is not shown as saved: {'; '.join(problems)}")
 
     def _stop_walk(self) -> None:
-        self._play_timer.stop()
-        if getattr(self.walks, "is_playing", lambda: False)():
+        if self.walks.is_playing():
             self.walks.stop()  # the last slide's walk would keep replacing this slide's preview
-
-    def _play_when_decoded(self) -> None:
-        self._play_ticks += 1
-        if self.walks.frames is not self._walk_frames or self._play_ticks > 1200:  # another walk, or a minute
-            self._play_timer.stop()
-        elif getattr(self.walks, "images", None) is not None:
-            self._play_timer.stop()
-            self.walks.play()
 
     def _show_current(self, slide: Slide) -> None:
         s = self.ctx.session

@@ -24,6 +24,7 @@ class WalkController(QObject):
         super().__init__(ctx.window)
         self.ctx, self.panel, self._select_point = ctx, panel, select_point
         self.frames: np.ndarray | None = None
+        self._current_at_walk = None  # what the preview showed when the path was sent
         self.images: np.ndarray | None = None  # the decoded path, shown while playing
         self.method = "slerp"
         s = ctx.session
@@ -92,6 +93,7 @@ class WalkController(QObject):
         self.frames, self.method, self.images = frames.reshape(len(frames), -1), method, None
         self.ctx.overlays.set("path", self.frames, **PATH_STYLE)
         self.panel.start_path(len(frames))
+        self._current_at_walk = s.current
         self.ctx.client.decode(self.frames, "path", owner=self)
 
     def _frame_state(self, i: int):
@@ -108,6 +110,8 @@ class WalkController(QObject):
             if self._play_when_decoded:
                 self._play_when_decoded = False
                 self._player.start()
+            elif self.ctx.session.current is not self._current_at_walk:
+                return  # another point was shown while the path decoded: it keeps the preview
             i = self.panel.slider.value()
             self.ctx.session.set_current(f"frame {i + 1}", self.frames[i])
             self.ctx.preview.show_state(self._frame_state(i).with_image(images[i]))

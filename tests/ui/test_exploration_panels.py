@@ -43,6 +43,20 @@ def test_walk_through_three_waypoints_fills_the_filmstrip_and_scrubs(qtbot, wind
     assert window.session.current[0] == "frame 6"
 
 
+def test_a_point_shown_while_the_path_decodes_keeps_the_preview(qtbot, window):
+    """The path's answer fills the filmstrip, but does not take the preview back from a
+    point the user showed meanwhile (a slide shown after a walk slide did lose its point)."""
+    for i in (3, 40):
+        window.points.select_point(i)
+        window.walks.add_waypoint()
+    window.walks.walk_path("slerp", 5)
+    window.points.select_point(7)  # before the worker can answer: same turn of the event loop
+    qtbot.waitUntil(lambda: window.walk.filmstrip.count() == 5, timeout=20000)
+    qtbot.waitUntil(lambda: window.preview.shown_image is not None, timeout=10000)
+    qtbot.wait(50)
+    assert window.session.current[0] == "#7" and window.preview.state.title == "Point #7"
+
+
 def test_shift_click_on_the_scatter_adds_waypoints(qtbot, window):
     """What the Walk tab's hint tells a new user to do: Shift+click points, then Walk.
     (The composition-root refactor once dropped this connection, and only the hint remained.)"""
