@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
-                               QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFileDialog, QFormLayout, QLineEdit, QSpinBox)
+
+from explorer.ui.dialog_parts import accept_buttons, path_row
 
 #: Source labels shown in the dialog → the controller's source names.
 SOURCES = {"the walk (waypoints)": "walk", "a loop through the waypoints": "loop", "a direction sweep": "sweep"}
@@ -48,15 +49,8 @@ class AnimationDialog(QDialog):
                              "(decodes the path densely first)")
         self.caption = QCheckBox("Caption (model, waypoints or direction, frame)")
         self.path_edit = QLineEdit(out)
-        choose = QPushButton("Choose…")
-        choose.clicked.connect(self._choose)
-        where = QHBoxLayout()
-        where.addWidget(self.path_edit, 1)
-        where.addWidget(choose)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        where = path_row(self.path_edit, self._choose)
+        buttons = accept_buttons(self, "Export")
         form = QFormLayout(self)
         form.addRow("Animate", self.source)
         form.addRow("Sweep amount", self.amount)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLineEdit, QPushButton, QSpinBox)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QLineEdit, QSpinBox
 
+from explorer.ui.dialog_parts import accept_buttons, path_row
 from explorer.core.export_bank import SPLITS, items_from_bank, open_export
 from explorer.core.export_folder import ExportError
 from explorer.core.file_hash import file_sha256, model_problem
@@ -37,15 +37,8 @@ class ExportDialog(QDialog):
         self.scale.setToolTip("Enlarge every image by this whole factor")
         self.smooth = QCheckBox("Smooth enlargement (else crisp pixels)")
         self.folder = QLineEdit(folder)
-        choose = QPushButton("Choose…")
-        choose.clicked.connect(self._choose)
-        where = QHBoxLayout()
-        where.addWidget(self.folder, 1)
-        where.addWidget(choose)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        where = path_row(self.folder, self._choose)
+        buttons = accept_buttons(self, "Export")
         form = QFormLayout(self)
         form.addRow("Export", self.what)
         form.addRow("Folders by", self.split)

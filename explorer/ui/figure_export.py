@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QSpinBox
 
+from explorer.ui.dialog_parts import accept_buttons
 from explorer.core.figure_layout import BACKGROUNDS, MAX_WIDTH, MIN_WIDTH, FigureOptions
 
 ENLARGEMENTS = {"nearest (crisp pixels)": False, "smooth": True}
@@ -37,13 +38,10 @@ class FigureExportDialog(QDialog):
         self.enlargement = QComboBox()
         self.enlargement.addItems(list(ENLARGEMENTS))
         self.enlargement.setCurrentIndex(1 if options.smooth else 0)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Save…")
+        buttons = accept_buttons(self, "Save…", QDialogButtonBox.StandardButton.Save)
         copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
         copy.setToolTip("Copy the figure to the clipboard (Ctrl+Shift+C copies the one under focus)")
         copy.clicked.connect(self.copyRequested)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
         form.addRow("Figure", self.source)
         form.addRow("Width", self.width_px)

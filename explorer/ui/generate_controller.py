@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QSpinBox
+
+from explorer.ui.dialog_parts import accept_buttons
 
 MAX_GENERATE = 100_000
 
@@ -46,9 +48,7 @@ class GenerateDialog(QDialog):
                       "bundled classifier where the model has one.")
         note.setProperty("role", "muted")
         note.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = accept_buttons(self)
         form = QFormLayout(self)
         form.addRow("Samples", self.n)
         form.addRow("Seed", self.seed)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLabel, QLineEdit, QSpinBox
+
+from explorer.ui.dialog_parts import accept_buttons
 
 LABELS = {"latent_shape": "Latent shape", "image_size": "Image size (px)", "channels": "Channels"}
 
@@ -34,9 +36,7 @@ class HintsDialog(QDialog):
         self.error = QLabel("")
         self.error.setProperty("role", "error")
         form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._check)
-        buttons.rejected.connect(self.reject)
+        buttons = accept_buttons(self, on_accept=self._check)
         form.addRow(buttons)
 
     def _check(self) -> None:

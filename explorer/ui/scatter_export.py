@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QSpinBox
 
+from explorer.ui.dialog_parts import accept_buttons
 from explorer.core.scatter_svg import ScatterFigure
 
 FORMATS = ("PNG", "SVG")
@@ -157,10 +158,7 @@ class ScatterExportDialog(QDialog):
         self.side.setRange(16, 256)
         self.side.setValue(64)
         self.side.setSuffix(" px")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Save…")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = accept_buttons(self, "Save…", QDialogButtonBox.StandardButton.Save)
         form = QFormLayout(self)
         form.addRow("Format", self.format)
         form.addRow("Width", self.width_px)
