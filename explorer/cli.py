@@ -154,18 +154,6 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--keep-parts", action="store_true", help="leave the part folders in place")
     m.add_argument("--json", action="store_true")
 
-    e = sub.add_parser("evaluate", parents=[hints], help="classifier-based quality figures of a generative checkpoint",
-                       description="Realism, mode coverage, Fréchet distance of classifier features and the headline arithmetic.")
-    e.add_argument("checkpoint")
-    e.add_argument("--classifier", default=None, help="classifier checkpoint (default: the bundled one for the dataset)")
-    e.add_argument("--n", type=_positive(int), default=1000, help="samples to score (default 1000)")
-    e.add_argument("--draws", type=_positive(int), default=100, help="arithmetic draws (default 100)")
-    e.add_argument("--exemplars", type=_positive(int), default=3, help="exemplars per concept (default 3)")
-    e.add_argument("--seed", type=_seed, default=0)
-    e.add_argument("--device", type=_device, default="cpu", help="auto, cpu, cuda, cuda:N or mps (default cpu)")
-    e.add_argument("--json", action="store_true")
-    e.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
-    e.add_argument("--card", type=Path, default=None, help="write a Markdown model card with the figures here")
     a = sub.add_parser("arithmetic", parents=[hints], help="attribute arithmetic: define vectors by queries, decode an expression",
                        description="Define named latent vectors as the mean of bank entries matching a query, "
                                    "evaluate an expression over them and decode the result.")
@@ -325,29 +313,6 @@ def cmd_sample_merge(args, argv) -> int:
     return 0
 
 
-def cmd_evaluate(args, argv) -> int:
-    from explorer.commands.evaluate import evaluate_checkpoint, format_report
-
-    report = evaluate_checkpoint(args.checkpoint, classifier=args.classifier, n=args.n, draws=args.draws,
-                                 exemplars=args.exemplars, seed=args.seed, device=args.device, progress=not args.json,
-                                 hints=model_hints(args))
-    if args.out:
-        from models.checkpoint import atomic_write_bytes
-
-        atomic_write_bytes(args.out, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))
-    if args.card:
-        from models.checkpoint import atomic_write_bytes, read_config
-        from models.model_card import render_card
-
-        ckpt = Path(report["checkpoint"])
-        if ckpt.suffix != ".safetensors":
-            raise UsageError(f"--card: model cards are written for native .safetensors checkpoints, not {ckpt.name}")
-        card = render_card(read_config(ckpt), report, ckpt)
-        atomic_write_bytes(args.card, lambda tmp: Path(tmp).write_text(card))
-    _emit(args, report, format_report(report))
-    return 0
-
-
 def cmd_arithmetic(args, argv) -> int:
     from explorer.commands.arithmetic import run_arithmetic
 
@@ -373,9 +338,9 @@ def cmd_encode(args, argv) -> int:
 # Commands whose parser (add_parser) and run(args, argv) live in a module of their own.
 MODULE_COMMANDS = {"export": "explorer.commands.export", "open-export": "explorer.commands.open_export",
                    "reproduce": "explorer.commands.reproduce", "bench": "explorer.commands.bench",
-                   "walk": "explorer.commands.walk"}
+                   "walk": "explorer.commands.walk", "evaluate": "explorer.commands.evaluate"}
 COMMANDS = {"dataset": cmd_dataset, "train": cmd_train, "sample": cmd_sample, "sample-merge": cmd_sample_merge,
-            "evaluate": cmd_evaluate, "arithmetic": cmd_arithmetic, "encode": cmd_encode,
+            "arithmetic": cmd_arithmetic, "encode": cmd_encode,
             **{name: lambda args, argv, m=module: importlib.import_module(m).run(args, argv)
                for name, module in MODULE_COMMANDS.items()}}
 

@@ -279,7 +279,9 @@ def sampled_latents(model, n: int, truncate: float | None, seed: int) -> tuple[n
     return (latents if truncate is None else latents * np.float32(truncate)), words
 
 
-def _reference_sets(model, n: int, reference_dir) -> tuple[np.ndarray, np.ndarray | None, str]:
+def reference_sets(model, n: int, reference_dir) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """The real images a model is measured against: ``(reference, reference_b or None, words)``
+    — two held-out sets of its data set, or the images of ``reference_dir``."""
     from models.data import load_image_folder
     from models.errors import DatasetError
     from models.evaluation import held_out_sets
@@ -312,7 +314,7 @@ def evaluate_model(model, classifier, n: int = 1000, *, truncate: float | None =
     drawn) and ``reference`` (what the real images are).
     """
     latents, sampling = sampled_latents(model, int(n), truncate, seed)
-    reference, reference_b, reference_words = _reference_sets(model, int(n), reference_dir)
+    reference, reference_b, reference_words = reference_sets(model, int(n), reference_dir)
     n_stages = 5 + len(_curve_sizes(int(n), 5, CURVE_FRACTIONS))
     total = int(n) + n_stages
 
