@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from explorer.core.colouring import TAGS_FIELD, Colouring, colour_by, colour_by_tags
+from explorer.core.coverage import FEATURE_LAYOUTS
 from explorer.core.events import Events
 from explorer.core.history import Edit, History
 from explorer.core.latent_bank import LatentBank
@@ -219,6 +220,8 @@ class ExplorerSession:
         if self.layout_axes:
             x, y = self.layout_axes
             return f"along {x}", f"along {y}", f"attribute axes: {x} × {y}"
+        if m in FEATURE_LAYOUTS:  # the coverage overlay's: a PCA of images' features, not of latents
+            return f"{m} PC1", f"{m} PC2", f"{m} of generated and real images (coverage overlay)"
         return f"{m} 1", f"{m} 2", f"{m} (distances between clusters mean little)"
 
     def layout_kind(self) -> str:

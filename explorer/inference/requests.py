@@ -114,6 +114,18 @@ class RenderAnimation(Request):
 
 
 @dataclass(frozen=True)
+class EvaluateModel(Request):
+    """Measure ``n`` samples of the open model (latents × ``truncate`` when given) against
+    held-out real images; answered with the report of ``models.fidelity_report.evaluate_model``."""
+
+    n: int = 1000
+    truncate: float | None = None
+    seed: int = 0
+    features: str = "classifier"
+    kind = "evaluate"
+
+
+@dataclass(frozen=True)
 class ClassifierFeatures(Request):
     """The bundled classifier's penultimate features of the images ``latents`` decode to
     (a space where distance means visual difference: diversity, duplicates)."""
@@ -124,6 +136,42 @@ class ClassifierFeatures(Request):
 
     def __post_init__(self):
         object.__setattr__(self, "latents", frozen_array(self.latents))
+
+
+@dataclass(frozen=True)
+class ReferenceEmbedding(Request):
+    """``n`` held-out real images placed beside the bank for the coverage overlay: encoded
+    when the model encodes fast, else laid out with the bank's images (``bank_images``,
+    or what ``bank_latents`` decode to) in one feature space (see
+    :mod:`explorer.inference.coverage_job`)."""
+
+    n: int = 500
+    bank_size: int = 0  # the bank's length (its images or latents are left out past a size)
+    bank_latents: np.ndarray | None = None
+    bank_images: np.ndarray | None = None
+    kind = "coverage"
+
+    def __post_init__(self):
+        if self.bank_latents is not None:
+            object.__setattr__(self, "bank_latents", frozen_array(self.bank_latents))
+        if self.bank_images is not None:
+            images = np.array(self.bank_images, np.uint8, copy=True)
+            images.setflags(write=False)
+            object.__setattr__(self, "bank_images", images)
+
+
+@dataclass(frozen=True)
+class CompareCheckpoints(Request):
+    """Decode prior samples ``first … first + count − 1`` of ``seed`` with each checkpoint of
+    ``entries`` (``(path, truncate)`` pairs, loaded beside the open model, never replacing
+    it), with quick figures on ``figures_n`` samples each (0: none)."""
+
+    entries: tuple
+    seed: int = 0
+    first: int = 0
+    count: int = 8
+    figures_n: int = 0
+    kind = "compare"
 
 
 @dataclass(frozen=True)

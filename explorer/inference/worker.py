@@ -19,8 +19,10 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from models.errors import LatentExplorerError, MissingHyperParameters
-from explorer.inference.requests import (BankResult, BuildBank, ClassifierFeatures, Decode, EncodeImages, ExportFolder,
-                                        GenerateSamples, LoadModel, RenderAnimation, Request, Response, SetDevice)
+from explorer.inference.requests import (BankResult, BuildBank, ClassifierFeatures, Decode, EncodeImages, EvaluateModel,
+                                        ExportFolder, GenerateSamples, LoadModel, RenderAnimation, Request, Response,
+                                        SetDevice)
+from explorer.inference.requests import CompareCheckpoints, ReferenceEmbedding
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +200,18 @@ class InferenceWorker(QObject):
                               first=request.start, offset=offset), None
         if isinstance(request, ClassifierFeatures):
             return self._features(request)
+        if isinstance(request, EvaluateModel):
+            from explorer.inference.evaluation_job import evaluate_open_model
+
+            return evaluate_open_model(self._require_model(), request, self._progress(request))
+        if isinstance(request, ReferenceEmbedding):
+            from explorer.inference.coverage_job import reference_embedding
+
+            return reference_embedding(self._require_model(), request, self._progress(request))
+        if isinstance(request, CompareCheckpoints):
+            from explorer.inference.compare_job import compare
+
+            return compare(self._require_model(), self.device, request, self._progress(request))
         if isinstance(request, ExportFolder):
             return self._export(request)
         if isinstance(request, RenderAnimation):

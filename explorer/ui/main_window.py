@@ -15,10 +15,14 @@ from explorer.inference.client import InferenceClient
 from explorer.ui.animation_controller import AnimationController
 from explorer.ui.arithmetic_controller import ArithmeticController
 from explorer.ui.arithmetic_panel import ArithmeticPanel
+from explorer.ui.compare_controller import CompareController
 from explorer.ui.controls_help import CONTROLS
+from explorer.ui.coverage_controller import CoverageController
 from explorer.ui.curation_controller import CurationController
 from explorer.ui.curation_panel import CurationPanel
 from explorer.ui.encode_controller import EncodeController
+from explorer.ui.evaluate_controller import EvaluateController
+from explorer.ui.evaluate_panel import EvaluatePanel
 from explorer.ui.export_controller import ExportController
 from explorer.ui.figure_controller import FigureController, strip_source
 from explorer.ui.gallery_controller import GalleryController
@@ -68,6 +72,7 @@ class MainWindow(QMainWindow):
         self.layout_bar = LayoutBar()
         self.walk, self.arithmetic, self.neighbours = WalkPanel(), ArithmeticPanel(), NeighboursPanel()
         self.curate, self.gallery, self.slides_panel = CurationPanel(), GalleryPanel(), SlidesPanel()
+        self.evaluate_panel = EvaluatePanel()
         self.jobs = JobStatus(self.statusBar())
         self.ctx = WindowContext(self, self.session, self.client, self.settings, self.scatter, self.preview,
                                  self.message_bar, ThumbnailTip(self), self.jobs, OverlayLayers(self.session, self.scatter))
@@ -87,6 +92,8 @@ class MainWindow(QMainWindow):
         self.slide_show = SlidesController(self.ctx, self.slides_panel, self.layouts, self.walks, self.points)
         self.animations = AnimationController(self.ctx, self.walk, self.arith)
         self.figures = FigureController(self.ctx)
+        self.coverage, self.comparison = CoverageController(self.ctx), CompareController(self.ctx)
+        self.evaluation = EvaluateController(self.ctx, self.evaluate_panel)
         self.figures.add_sources([*self.arith.figure_sources(), *self.nearest.figure_sources(),
                                   strip_source("Walk filmstrip", self.walk.filmstrip, "Walk")])
         self.arithmetic.saveGridRequested.connect(self.figures.choose_analogy)
@@ -124,7 +131,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks["Preview"])
         self._wheel_guard = WheelGuard(self)
         for title, panel in (("Walk", self.walk), ("Arithmetic", self.arithmetic), ("Neighbours", self.neighbours),
-                             ("Curate", self.curate), ("Slides", self.slides_panel)):
+                             ("Curate", self.curate), ("Slides", self.slides_panel),
+                             ("Evaluate", self.evaluate_panel)):
             self.docks[title] = self._dock(title, panel)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks[title])
             guard_wheel(panel, self._wheel_guard)
@@ -132,6 +140,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["Arithmetic"], self.docks["Neighbours"])
         self.tabifyDockWidget(self.docks["Neighbours"], self.docks["Curate"])
         self.tabifyDockWidget(self.docks["Curate"], self.docks["Slides"])
+        self.tabifyDockWidget(self.docks["Slides"], self.docks["Evaluate"])
         self.docks["Walk"].raise_()
         self.docks["Gallery"] = self._dock("Gallery", self.gallery, scroll=False)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.docks["Gallery"])
@@ -179,6 +188,7 @@ class MainWindow(QMainWindow):
         view = mb.addMenu("&View")
         view.addAction("&Reset view", QKeySequence("Ctrl+0"), self.scatter.reset_view)
         view.addAction(self.presenter.action)
+        view.addAction(self.coverage.action)
         theme_menu = view.addMenu("&Theme")
         self.theme_group = QActionGroup(self)
         for name in THEMES:
@@ -203,6 +213,8 @@ class MainWindow(QMainWindow):
         m.fill_bank_size_menu(model_menu.addMenu("Bank &size"))
         model_menu.addAction("Re&build latent bank", m.rebuild_bank)
         model_menu.addAction("&Generate samples…", QKeySequence("Ctrl+G"), self.generator.choose)
+        model_menu.addAction("&Compare checkpoints…", self.comparison.choose)
+        model_menu.addAction("E&valuate…", self.evaluation.show_panel)
         mb.addMenu("&Help").addAction("&Controls", QKeySequence(Qt.Key.Key_F1), self._show_controls)
         m.refresh_recent()
 

@@ -87,6 +87,7 @@ class PointCloudItem(pg.GraphicsObject):
         return self._bounds.adjusted(-pad_x, -pad_y, pad_x, pad_y)
 
     def viewTransformChanged(self) -> None:
+        super().viewTransformChanged()  # drops pyqtgraph's cached view rectangle, which paint culls to
         self.prepareGeometryChange()  # the padding is in pixels, so the bounds change with zoom
 
     # -- painting ---------------------------------------------------------------

@@ -91,6 +91,7 @@ class ScatterView(QWidget):
         vb.sigResized.connect(self._on_range_changed)
         # The legend sits under the plot, not on it, so it never covers data.
         self.legend = QLabel()
+        self.legend_entries: dict[str, tuple[str, tuple]] = {}
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         # What the plot is waiting for (no model, a bank being built), over the empty plot.
         self.placeholder = QLabel(self.plot)
@@ -274,7 +275,20 @@ class ScatterView(QWidget):
         counts = np.bincount(colouring.categories, minlength=len(colouring.names)) if len(self.points) else []
         entries = [f"<span style='color:rgb{tuple(c)}'>●</span>&nbsp;{name} ({n})"
                    for name, c, n in zip(colouring.names, colouring.colours, counts)]
-        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(entries) if colouring.field and len(self.points) else "")
+        entries = entries if colouring.field and len(self.points) else []
+        # Overlays that stand for a set of their own (the real images of the coverage overlay) say so here.
+        entries += [f"<span style='color:rgb{tuple(c)}'>{symbol}</span>&nbsp;{name}"
+                    for name, (symbol, c) in self.legend_entries.items()]
+        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(entries))
+
+    def set_legend_entry(self, name: str, colour=None, symbol: str = "◆") -> None:
+        """Add ``name`` in ``colour`` to the legend after the colouring's entries (``colour=None`` removes it)."""
+        if colour is None:
+            self.legend_entries.pop(name, None)
+        else:
+            self.legend_entries[name] = (symbol, tuple(colour))
+        if self._colouring is not None:
+            self._set_colouring(self._colouring)
 
     def set_overlay(self, name: str, points: np.ndarray | None, *, symbol: str = "o", size: int = 10,
                     colour=None, line: bool = False, filled: bool = True) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QMenu
 
 from explorer.ui.main_window import MainWindow
+from tests.ui.evaluation_report import sample_report
 from tests.ui.painting import PaintError, Painter, describe
 
 BANK = 200  # each bundled model builds this bank in ~1 s here (the latent diffusion one included)
@@ -142,6 +143,29 @@ def _paint_panels(qtbot, w: MainWindow, p: Painter, model: str) -> None:
     p.paint(w, "the window presenting the second slide", show=False)
     w.presenter.set_presenting(False)
 
+    # Evaluate: a collapsed generator's report in its tab (the tab is a view: no model is run for it).
+    w.evaluate_panel.show_report(sample_report(collapsed=True))
+    p.paint_dock(w, "Evaluate")
+    p.paint_combo_popup(w.evaluate_panel.curve_combo, "the Evaluate tab's figure list")
+
+
+def _paint_coverage_and_compare(qtbot, w: MainWindow, p: Painter) -> None:
+    """View ▸ Coverage overlay (encoded, or a feature layout) with a click's nearest real
+    images, then Model ▸ Compare checkpoints… with the open model against its truncated self."""
+    with qtbot.waitSignal(w.coverage.shown, timeout=60000):
+        w.coverage.toggle(True)
+    p.paint(w.scatter, f"the scatter with the coverage overlay ({w.coverage.mode})")
+    x, y = w.coverage.real_points[0]
+    assert len(w.coverage.show_nearest(float(x), float(y), (1e-3, 1e-3)))
+    p.paint(w.coverage.dialog, "the nearest real images", show=False)
+    w.coverage.dialog.hide()
+    w.coverage.toggle(False)
+    w.comparison.choose()
+    with qtbot.waitSignal(w.comparison.compared, timeout=60000):
+        w.comparison.compare([(w.session.model_path, 1.0), (w.session.model_path, 0.5)], count=3)
+    p.paint(w.comparison.dialog, "the Compare checkpoints dialog with two rows", show=False)
+    w.comparison.dialog.hide()
+
 
 def _paint_dialogs(qtbot, w: MainWindow, p: Painter, tmp_path) -> None:
     from explorer.core.session_file import SUFFIX
@@ -213,7 +237,7 @@ def _paint_menus(qtbot, w: MainWindow, p: Painter) -> QAction:
                         p.paint(w, f"the window after {name}", show=False)
                 elif action in w.models.bank_size_group.actions():
                     continue  # each rebuilds the bank (1M codes: minutes; Other… asks); see tests/ui/test_bank_size.py
-                elif action in docks or action is w.presenter.action:  # on and off again
+                elif action in docks or action in (w.presenter.action, w.coverage.action):  # on and off again
                     for _ in range(2):
                         action.trigger()
                         p.paint(w, f"the window after {name}", show=False)
@@ -247,6 +271,7 @@ def test_every_tab_menu_action_and_dialog_paints_without_errors(qtbot, config_di
         w = _open(qtbot, model, BANK)
         assert w.models.info.name.replace("-", "_") == model
         _paint_panels(qtbot, w, p, model)
+        _paint_coverage_and_compare(qtbot, w, p)
         _paint_dialogs(qtbot, w, p, tmp_path)
         quit_action = _paint_menus(qtbot, w, p)
         assert set(p.dialogs) >= {"Open checkpoint", "Open session", "Save session", "Save analogy grid", "Controls",
