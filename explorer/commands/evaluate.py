@@ -72,19 +72,12 @@ def load_model_and_classifier(checkpoint, classifier=None, device="cpu", hints=N
 
     Without ``classifier`` it is the bundled one for the model's data set.
     """
-    from models.loading import bundled_classifier_path, load_latent_model, load_model, resolve_checkpoint
+    from explorer.commands.evaluate_inputs import load_classifier
+    from models.loading import load_latent_model, resolve_checkpoint
 
     path = resolve_checkpoint(checkpoint)
     model = load_latent_model(path, device, **(hints or {}))
-    if classifier is None:
-        clf_path = bundled_classifier_path(model.info.dataset)
-        if not clf_path.exists():
-            raise CheckpointError(f"{path}: no bundled classifier for dataset {model.info.dataset!r}; pass --classifier")
-    else:
-        clf_path = resolve_checkpoint(classifier)
-    clf = load_model(clf_path, device)
-    if getattr(clf, "multilabel", None) is None:
-        raise CheckpointError(f"{clf_path}: is not a classifier checkpoint")
+    clf, clf_path = load_classifier(classifier, device, model.info.dataset, owner=path)
     if (clf.image_size, clf.channels) != (model.info.image_size, model.info.channels):
         raise CheckpointError(f"{clf_path}: classifies {clf.image_size}px×{clf.channels} images, the model makes "
                               f"{model.info.image_size}px×{model.info.channels}")

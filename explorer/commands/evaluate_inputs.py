@@ -21,14 +21,16 @@ DEFAULT_CLASSIFIER = "toyfaces_classifier"
 REFERENCE_SEEDS = (1_000_001, 1_000_002)
 
 
-def load_classifier(classifier, device: str = "cpu", dataset: str | None = None):
-    """The classifier named by ``classifier``, else the bundled one for ``dataset`` (else toyfaces')."""
+def load_classifier(classifier, device: str = "cpu", dataset: str | None = None, owner=None):
+    """The classifier named by ``classifier``, else the bundled one for ``dataset`` (else toyfaces');
+    ``owner`` (the model's file) is named when its data set has no bundled classifier."""
     from models.loading import bundled_classifier_path, load_model, resolve_checkpoint
 
     if classifier is None:
         path = bundled_classifier_path(dataset) if dataset else resolve_checkpoint(DEFAULT_CLASSIFIER)
         if not path.exists():
-            raise CheckpointError(f"no bundled classifier for dataset {dataset!r}; pass --classifier")
+            whose = f"{owner}: " if owner is not None else ""
+            raise CheckpointError(f"{whose}no bundled classifier for dataset {dataset!r}; pass --classifier")
     else:
         path = resolve_checkpoint(classifier)
     clf = load_model(path, device)
