@@ -12,6 +12,7 @@ to diffusers.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,42 @@ from models.readers.safetensors_header import read_header
 
 MAX_LIST = 64
 MAX_LAYERS_PER_BLOCK = 64
+# Which weight variant to read when a folder has several and no plain file:
+# full precision first, then the EMA weights a sampler wants, then half precision.
+VARIANT_PREFERENCE = ("fp32", "ema", "fp16", "bf16")
+
+
+def weights_variant(folder: Path, weights: str) -> str | None:
+    """The variant of ``weights`` to read from ``folder``, or None for the plain file.
+
+    ``save_pretrained(variant="fp16")`` writes ``diffusion_pytorch_model.fp16.safetensors``
+    (or, sharded, ``diffusion_pytorch_model.safetensors.index.fp16.json``)
+    instead of the plain name. The plain file wins when it is there; of
+    several variants, the first of :data:`VARIANT_PREFERENCE`, else the first
+    by name.
+    """
+    if (folder / weights).is_file() or (folder / f"{weights}.index.json").is_file():
+        return None
+    stem, ext = weights.rsplit(".", 1)
+    # Shards are named "<stem>.fp16-00001-of-00002.<ext>": no "-" in a variant keeps them out.
+    patterns = (re.compile(rf"{re.escape(stem)}\.(\w+)\.{re.escape(ext)}"),
+                re.compile(rf"{re.escape(weights)}\.index\.(\w+)\.json"))
+    try:
+        names = [p.name for p in folder.iterdir()]
+    except OSError:
+        return None  # the caller's own checks report the folder in the OS's words
+    found = {m.group(1) for name in names for pattern in patterns if (m := pattern.fullmatch(name))}
+    ranked = [v for v in VARIANT_PREFERENCE if v in found] + sorted(found - set(VARIANT_PREFERENCE))
+    return ranked[0] if ranked else None
+
+
+def variant_names(weights: str, variant: str | None) -> tuple[str, str]:
+    """The weights file and shard index names for ``variant``, as diffusers' ``_add_variant`` spells them."""
+    index = f"{weights}.index.json"
+    if variant is None:
+        return weights, index
+    stem, ext = weights.rsplit(".", 1)
+    return f"{stem}.{variant}.{ext}", f"{weights}.index.{variant}.json"
 
 
 def check_sizes(config_file: Path, cfg: dict[str, Any], size: int, latent_shape: tuple[int, ...]) -> None:
