@@ -76,6 +76,7 @@ def walk_seeds(checkpoint, seeds: list[int], out, *, seed_index: int = 0, method
 
     from explorer.commands.progress import progress_bar
     from explorer.core.animation_writer import OutputSpec, animation_format
+    from explorer.core.interpolation import keeps_norm
     from explorer.core.walk_pacing import WalkSpec
     from explorer.inference.animation_job import render_walk
 
@@ -87,7 +88,7 @@ def walk_seeds(checkpoint, seeds: list[int], out, *, seed_index: int = 0, method
     info = model.info
     waypoints = [model.sample_latents(s, [seed_index])[0] for s in seeds]
     walk = WalkSpec(frames_per_segment=steps, method=method or ("slerp" if info.walk == "slerp" else "lerp"),
-                    keep_norm=info.family == "diffusion", closed=loop, ping_pong=ping_pong, hold=hold, even=even)
+                    keep_norm=keeps_norm(info.family), closed=loop, ping_pong=ping_pong, hold=hold, even=even)
     output = OutputSpec(fps=fps, size=size, smooth=smooth, loop=True)
     title = f"{info.name} · seeds {', '.join(map(str, seeds))} · {walk.method}"
     with progress_bar("rendering walk", 1000, progress) as update:

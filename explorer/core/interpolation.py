@@ -97,3 +97,12 @@ def _segment_size(a: np.ndarray, b: np.ndarray, method: str) -> float:
     if na == 0 or nb == 0:
         return float(np.linalg.norm(b - a))
     return float(np.arccos(np.clip(a @ b / (na * nb), -1, 1))) + 1e-9
+
+
+#: Families whose latent is diffusion noise x_T: a walk must keep each frame on the prior's shell.
+NOISE_LATENT_FAMILIES = frozenset({"diffusion", "text2image"})
+
+
+def keeps_norm(family: str | None) -> bool:
+    """Whether walks of a model of ``family`` rescale frames to the interpolated norm (see :func:`path`)."""
+    return family in NOISE_LATENT_FAMILIES

@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from explorer.core.animation_writer import OutputSpec, animation_format
+from explorer.core.interpolation import keeps_norm
 from explorer.core.walk_pacing import WalkSpec
 from explorer.ui.animation_dialog import AnimationDialog
 
@@ -90,7 +91,7 @@ class AnimationController(QObject):
         labels = [str(label) for label, _ in s.waypoints]
         method = method or self.walk_panel.method.currentText()
         # A diffusion model's x_T must keep its norm to stay on the prior's shell (as the Walk tab does).
-        keep_norm = info is not None and info.family == "diffusion"
+        keep_norm = keeps_norm(info.family if info is not None else None)
         walk = WalkSpec(method=method, keep_norm=keep_norm, closed=source == "loop", **spec)
         what = " → ".join(labels + ([labels[0]] if source == "loop" else []))
         return np.stack([np.ravel(z) for _, z in s.waypoints]), walk, f"{what} · {method}"

@@ -7,7 +7,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer
 from superqt.utils import qthrottled
 
-from explorer.core.interpolation import path as interpolation_path
+from explorer.core.interpolation import keeps_norm, path as interpolation_path
 from explorer.core.preview import latent_preview
 from explorer.ui.walk_panel import WalkPanel
 
@@ -15,6 +15,8 @@ PATH_STYLE = dict(symbol="o", size=5, colour=(86, 180, 233), line=True)
 WAYPOINT_STYLE = dict(symbol="s", size=12, colour=None, filled=False)  # None: the plot's foreground
 CURSOR_STYLE = dict(symbol="o", size=14, colour=None, filled=False)  # None: the plot's foreground
 PLAY_FPS = 12.0
+#: A VQ-VAE's walk, said in the Walk tab and beside every frame (when its model gives no note of its own).
+VQ_WALK_NOTE = "interpolated in the continuous map and re-quantised to the nearest codes"
 
 
 class WalkController(QObject):
@@ -49,6 +51,8 @@ class WalkController(QObject):
         self.panel.setEnabled(self.ctx.session.bank is not None)
         info = self.ctx.models.info
         self.panel.set_default_method(info.walk if info else "slerp")
+        note = walk_note(info)
+        self.panel.set_family_note(f"This model's walk frames are {note}." if note else "")
 
     def add_point(self, index: int) -> None:
         """Shift+click: show bank point ``index`` and add it as a waypoint."""
@@ -87,7 +91,7 @@ class WalkController(QObject):
             return
         info = self.ctx.models.info
         # A diffusion model's x_T must keep its norm to stay on the prior's shell.
-        keep_norm = info is not None and info.family == "diffusion"
+        keep_norm = keeps_norm(info.family if info is not None else None)
         frames = interpolation_path(np.stack([z for _, z in s.waypoints]), steps, method, keep_norm)
         self.stop()
         self.frames, self.method, self.images = frames.reshape(len(frames), -1), method, None
@@ -98,8 +102,9 @@ class WalkController(QObject):
 
     def _frame_state(self, i: int):
         n = len(self.frames)
-        return latent_preview(f"Walk frame {i + 1} of {n}", self.frames[i],
-                              (("interpolation", self.method), ("waypoints", str(len(self.ctx.session.waypoints)))))
+        rows = (("interpolation", self.method), ("waypoints", str(len(self.ctx.session.waypoints))))
+        note = walk_note(self.ctx.models.info)
+        return latent_preview(f"Walk frame {i + 1} of {n}", self.frames[i], rows + ((("frames", note),) if note else ()))
 
     def on_response(self, request, images) -> None:
         if request.purpose == "path":
@@ -172,3 +177,11 @@ class WalkController(QObject):
     def _decode_frame(self, i: int) -> None:
         if self.frames is not None and i < len(self.frames):
             self.ctx.client.decode(self.frames[i:i + 1], "slider", tag=i, owner=self)
+
+
+def walk_note(info) -> str:
+    """What a model's walk frames are, where they are not what the interpolation alone says
+    (a VQ-VAE's: interpolated in its continuous map, then re-quantised); "" for the others."""
+    if info is None or info.family != "vqvae":
+        return ""
+    return VQ_WALK_NOTE

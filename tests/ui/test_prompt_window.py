@@ -171,3 +171,18 @@ def test_the_prompt_tab_is_off_for_a_dcgan(qtbot, config_dir, tiny_checkpoints):
     w.prompts.apply_prompt("a man")
     assert not w.jobs.busy()
     _grab(w.docks["Prompt"])
+
+
+def test_walks_over_x_t_keep_each_frame_on_the_prior_shell(qtbot, config_dir, pipeline):
+    """x_T of a text-to-image model is diffusion noise, as a DDIM model's is: a lerp walk is
+    rescaled to the interpolated norm (a plain lerp midpoint of two independent draws is
+    about 1/√2 as long, where the sampler never starts)."""
+    w = _open(qtbot, pipeline)
+    for i in (1, 2):
+        w.points.select_point(i)
+        w.walks.add_waypoint()
+    w.walks.walk_path("lerp", 5)
+    frames = w.walks.frames
+    a, b = (np.linalg.norm(w.session.bank.latents[i]) for i in (1, 2))
+    assert np.isclose(np.linalg.norm(frames[2]), (a + b) / 2, rtol=1e-4)
+    w.close()
