@@ -36,6 +36,8 @@ def document_from_session(session: ExplorerSession, model_sha256: str,
     slide_sections, slide_arrays = slides.to_document(session.slides)
     recipes = {str(i): r for i, r in session.recipes.items()}
     recipe_section = {"recipes": {"points": recipes}} if recipes else {}
+    if bank.recipe:  # the model's own settings (a text-to-image prompt) the thumbnails were decoded with
+        recipe_section["model"] = {"recipe": dict(bank.recipe)}
     return SessionDocument(
         model_path=session.model_path, model_sha256=model_sha256, bank=bank,
         layout_method=session.layout_kind(), layout_axes=session.layout_axes, points=session.points,
@@ -74,6 +76,9 @@ def apply_document(session: ExplorerSession, doc: SessionDocument) -> None:
     points = (doc.sections.get("recipes") or {}).get("points") or {}
     session.recipes = {int(i): r for i, r in points.items()
                        if str(i).isdigit() and int(i) < len(session.bank) and isinstance(r, dict)}
+    model_recipe = (doc.sections.get("model") or {}).get("recipe")
+    if isinstance(model_recipe, dict) and not session.bank.recipe:
+        session.bank.recipe = dict(model_recipe)
     if doc.colour_field in session.colour_fields() or doc.colour_field == "":
         session.colour_field = doc.colour_field
     method = doc.layout_method

@@ -32,6 +32,8 @@ class PromptController(QObject):
         self._pending: dict[int, tuple] = {}  # EmbedPrompts id → what its embeddings are for
         self.walk_request: PromptWalk | None = None  # the walk the filmstrip shows (or will)
         self._walking: PromptWalk | None = None  # a walk the worker has not answered yet
+        self._restoring: set[int] = set()  # SetPrompt requests that bring back a session's prompt
+        self._model_prompt: tuple | None = None  # the prompt settings the worker's model decodes with
         ctx.models.modelOpened.connect(self._on_model_opened)
         ctx.models.bankShown.connect(self._on_bank_shown)
         panel.applyRequested.connect(self.apply_prompt)
@@ -44,6 +46,8 @@ class PromptController(QObject):
     def _on_model_opened(self, info) -> None:
         self.available = info.family == TEXT_TO_IMAGE
         self.embedding, self.walk_request, self._walking, self._pending = None, None, None, {}
+        self._restoring.clear()
+        self._model_prompt = None  # a new model: what it decodes with is not known here yet
         self.panel.reset_button.setEnabled(False)
         self.panel.filmstrip.clear()
         self.panel.show_error("")
@@ -54,6 +58,17 @@ class PromptController(QObject):
         bank = self.ctx.session.bank
         if self.available and bank is not None and bank.recipe:
             self.panel.show_recipe(bank.recipe)
+            self._restore_prompt(bank.recipe)
+
+    def _restore_prompt(self, recipe: dict) -> None:
+        """A bank from a session was decoded with its own prompt: give the freshly loaded model the
+        same one (without rebuilding the bank), so a click decodes what the thumbnails show."""
+        wanted = _prompt_settings(recipe)
+        if wanted[2] is None or wanted == self._model_prompt:
+            return
+        req = self.ctx.client.submit(SetPrompt(wanted[0], wanted[1], float(wanted[2]),
+                                               int(wanted[3]) if wanted[3] else None), owner=self)
+        self._restoring.add(req.id)
 
     # -- Apply: a new prompt, a new bank --------------------------------------------
     def apply_prompt(self, prompt: str, negative: str = "", guidance: float = 7.5, steps: int | None = None) -> None:
@@ -123,6 +138,10 @@ class PromptController(QObject):
 
     def on_response(self, request, payload) -> None:
         if isinstance(request, SetPrompt):
+            self._model_prompt = _prompt_settings(payload)
+            if request.id in self._restoring:
+                self._restoring.discard(request.id)
+                return  # the session's bank was made with this prompt: nothing to rebuild
             self.ctx.jobs.end(request)
             self.embedding = None  # a new prompt brings its own embedding
             self.panel.reset_button.setEnabled(False)
@@ -220,3 +239,8 @@ class PromptController(QObject):
         self._pending.pop(request.id, None)
         if request is self._walking:
             self._walking = None
+
+
+def _prompt_settings(recipe: dict) -> tuple:
+    """(prompt, negative prompt, guidance, steps) of a model recipe: what a thumbnail depends on."""
+    return (recipe.get("prompt", ""), recipe.get("negative_prompt", ""), recipe.get("guidance"), recipe.get("steps"))

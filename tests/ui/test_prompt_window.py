@@ -186,3 +186,25 @@ def test_walks_over_x_t_keep_each_frame_on_the_prior_shell(qtbot, config_dir, pi
     a, b = (np.linalg.norm(w.session.bank.latents[i]) for i in (1, 2))
     assert np.isclose(np.linalg.norm(frames[2]), (a + b) / 2, rtol=1e-4)
     w.close()
+
+
+def test_a_saved_session_reopens_with_its_prompt(qtbot, config_dir, state_dir, pipeline, tmp_path):
+    """The thumbnails of a session were decoded with its prompt; the freshly loaded model must
+    decode clicks with the same prompt (it would decode with "" and disagree with them)."""
+    w = _open(qtbot, pipeline)
+    with qtbot.waitSignal(w.models.bankShown, timeout=60000):
+        w.prompts.apply_prompt("a woman", "hat", 4.0)
+    path = tmp_path / "prompted.lesession"
+    assert w.sessions.save_as(str(path))
+    thumb = np.array(w.session.bank.thumbnails[2])
+    w.close()
+    again = MainWindow(str(path), threads=1)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(lambda: again.session.bank is not None, timeout=60000)
+    assert again.session.bank.recipe["prompt"] == "a woman"
+    qtbot.wait(300)  # the prompt request goes before the click's decode in the worker's queue
+    image = _click(qtbot, again, 2)
+    assert np.abs(image.astype(int) - thumb.astype(int)).max() <= 1
+    assert dict(again.preview.state.rows)["prompt"] == "a woman"
+    again.close()
