@@ -31,6 +31,7 @@ from explorer.commands.options import positive as _positive
 from explorer.commands.options import range_ as _range
 from explorer.commands.options import seed as _seed
 from explorer.commands.options import shard as _shard
+from explorer.commands.prompt_options import add_prompt_options, prompt_from_args
 from explorer.commands.sample_conditions import add_condition_options, conditions_from_args
 
 
@@ -77,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a model and write a .safetensors checkpoint plus a sample grid",
                        description="Train a VAE, DCGAN, pixel DDPM, latent diffusion model or attribute classifier.")
-    t.add_argument("family", choices=["vae", "gan", "ddpm", "ldm", "classifier"])
+    t.add_argument("family", choices=["vae", "gan", "ddpm", "ldm", "classifier", "vqvae"])
     t.add_argument("--data", default="toyfaces", help="toyfaces, digits, or a folder of images (sub-folders are labels)")
     t.add_argument("--out", type=Path, required=True, help="checkpoint to write (.safetensors)")
     t.add_argument("--epochs", type=_positive(int), default=10)
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="standard deviation of a code around ±scale (default 0.25)")
     t.add_argument("--attribute-weight", type=_positive(float), default=1.0,
                    help="GAN with --codes: weight of the auxiliary attribute loss (default 1)")
+    t.add_argument("--codebook", type=_positive(int), default=128, help="VQ-VAE: codes in the codebook (default 128)")
     t.add_argument("--nz", type=_positive(int), default=100, help="GAN: latent dimensions")
     t.add_argument("--ema", type=_decay, default=0.999,
                    help="GAN: decay of the moving average of generator weights that is saved (0: save the raw weights)")
@@ -143,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--engine ray: the Ray cluster to use (default: $RAY_ADDRESS, else a Ray started here)")
     s.add_argument("--json", action="store_true")
     add_condition_options(s)
+    add_prompt_options(s)
     m = sub.add_parser("sample-merge", help="join the parts of a sharded sample run into one folder",
                        description="Merge the --out folders of 'sample --shard K/N' runs into one folder: "
                                    "byte-identical to a single 'sample' run. PNGs are hard-linked (or moved), not "
@@ -197,6 +200,8 @@ def _check_sample_args(parser: argparse.ArgumentParser, args) -> None:
     if args.engine == "ray":
         if args.shard is not None:
             parser.error("argument --shard: --engine ray runs every shard itself (choose how many with --shards S)")
+        if prompt_from_args(args) is not None:
+            parser.error("argument --prompt: text-to-image prompts run on --engine local only")
         return  # --device is checked where the tasks run, not on this (perhaps GPU-less) machine
     for option, value in (("--shards", args.shards), ("--address", args.address)):
         if value is not None:
@@ -259,7 +264,8 @@ def cmd_train(args, argv) -> int:
     extra = {"beta": args.beta, "latent_dim": args.latent_dim, "nz": args.nz, "ema": args.ema, "loss": args.loss,
              "sampling_steps": args.sampling_steps, "prior_components": args.prior_components,
              "tc_weight": args.tc_weight, "codes": args.codes, "code_scale": args.code_scale,
-             "code_spread": args.code_spread, "attribute_weight": args.attribute_weight}
+             "code_spread": args.code_spread, "attribute_weight": args.attribute_weight,
+             "codebook": args.codebook}
     if args.width:
         extra["width"] = args.width
     if args.vae:
@@ -277,7 +283,10 @@ def cmd_train(args, argv) -> int:
     from models.training.gan import train_gan
     from models.training.vae import train_vae
 
-    trainer = {"vae": train_vae, "gan": train_gan, "ddpm": train_ddpm, "ldm": train_ldm, "classifier": train_classifier}
+    from models.training.vqvae import train_vqvae
+
+    trainer = {"vae": train_vae, "gan": train_gan, "ddpm": train_ddpm, "ldm": train_ldm, "classifier": train_classifier,
+               "vqvae": train_vqvae}
     out = trainer[args.family](opts)
     print(f"wrote {out} and {out.with_suffix('.png')}")
     return 0
@@ -299,7 +308,8 @@ def cmd_sample(args, argv) -> int:
 
     doc = sample_to_folder(args.checkpoint, args.out, n=args.n, seed=args.seed, shard=args.shard or (0, 1),
                            batch_size=args.batch_size, steps=args.steps, device=args.device, progress=not args.json,
-                           hints=model_hints(args), resume=args.resume, label=args.label, conditions=conditions)
+                           hints=model_hints(args), resume=args.resume, label=args.label, conditions=conditions,
+                           prompt=prompt_from_args(args))
     _emit(args, doc, f"wrote {doc['count']} images and metadata.jsonl to {args.out}")
     return 0
 

@@ -147,7 +147,7 @@ def _refuse_a_non_folder(out: Path) -> None:
 def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1), batch_size: int = 64,
                      steps: int | None = None, device: str = "cpu", progress: bool = True, hints=None,
                      resume: bool = False, note=None, label: bool = False, conditions=None,
-                     recorded_as: str | None = None) -> dict:
+                     recorded_as: str | None = None, prompt: dict | None = None) -> dict:
     """Decode ``n`` prior samples (or one shard of them) into ``out``.
 
     ``out`` ends up holding exactly this run's PNGs, metadata.jsonl, latents.npy
@@ -172,6 +172,7 @@ def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1),
 
     from explorer.commands import sample_conditions
     from explorer.commands import sample_folder as folder
+    from explorer.commands.prompt_options import apply_prompt
 
     note = note or (lambda s: print(s, file=sys.stderr, flush=True))
     conditions = conditions or sample_conditions.Conditions()
@@ -182,8 +183,11 @@ def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1),
     earlier_output(out)  # refuse a folder of someone else's files before the slow part
     path = resolve_checkpoint(checkpoint)
     model = load_latent_model(path, device, **(hints or {}))
+    if wrapper := model.info.provenance.get("wrapper"):  # which sub-model of a Lightning/EMA file was used
+        note(f"latent-explorer sample: {path}: {wrapper}")
     if steps is not None and hasattr(model, "steps"):
         model.steps = steps
+    model_recipe = apply_prompt(model, prompt)  # a text-to-image model's prompt, guidance, steps and sampler
     info, latent_size = model.info, int(np.prod(model.latent_shape))
     bounded = folder.bounded_batch_size(batch_size, info.image_size, info.channels, latent_size)
     if bounded < batch_size:
@@ -200,7 +204,8 @@ def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1),
     indices = None if plan.conditional else shard_indices(n, shard, batch_size)
     total = n if indices is None else len(indices)
     settings = folder.run_settings(digest, info.name, seed, n, shard, batch_size, getattr(model, "steps", None),
-                                   model.latent_shape, label, conditions.settings())
+                                   model.latent_shape, label, {**conditions.settings(),
+                                                               **({"model_recipe": model_recipe} if model_recipe else {})})
     if resume and out.is_dir():
         done, kept = folder.resume_point(out, settings, indices)
     else:
@@ -236,7 +241,7 @@ def sample_to_folder(checkpoint, out: Path, n: int, seed: int = 0, shard=(0, 1),
                           "latent_row": int(i) if indices is not None else row, "seed": seed,
                           "latent": latents[j].ravel().tolist(), "latent_shape": list(model.latent_shape),
                           "attributes": attrs, "model": info.name, "sha256": digest, "checkpoint": recorded,
-                          "steps": getattr(model, "steps", None), "recipe": plan.recipe(i)}
+                          "steps": getattr(model, "steps", None), "recipe": {**plan.recipe(i), **model_recipe}}
                 if confidence is not None:
                     record["where"] = {"query": conditions.where, "confidence": round(float(confidence[j]), 4)}
                     files.append(name)
