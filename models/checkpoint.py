@@ -19,7 +19,7 @@ from models.errors import CheckpointError
 
 FORMAT_VERSION = 1
 META_KEY = "latent_explorer"
-FAMILIES = ("vae", "gan", "diffusion", "classifier")
+FAMILIES = ("vae", "gan", "diffusion", "classifier", "vqvae")
 REQUIRED_KEYS = ("format_version", "family", "architecture", "image_size", "channels")
 
 

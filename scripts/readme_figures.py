@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = (("toyfaces_vae", "VAE (16-d)"), ("toyfaces_dcgan", "GAN (DCGAN)"), ("toyfaces_ldm", "latent diffusion"),
-          ("digits_vae", "VAE (8-d)"))
+          ("digits_vae", "VAE (8-d)"), ("toyfaces_vqvae", "VQ-VAE (128 codes)"))
 
 
 def table() -> str:

@@ -22,6 +22,7 @@ BUNDLED = {
     "toyfaces_classifier": ("classifier", "toyfaces"),
     "digits_vae": ("vae", "digits"),
     "digits_classifier": ("classifier", "digits"),
+    "toyfaces_vqvae": ("vqvae", "toyfaces"),
 }
 
 
@@ -79,7 +80,10 @@ def test_the_figures_in_each_card_are_what_evaluate_measures(name):
         assert r["arithmetic"]["success_rate"] == pytest.approx(card["arithmetic"]["success_rate"], abs=0.03)
 
 
-@pytest.mark.parametrize("name", [n for n, (f, _) in BUNDLED.items() if f != "classifier"])
+# The VQ-VAE ships without a prior of its own (the paper's is an autoregressive model over code
+# maps), so its samples are not held to these bars; its card reports them, and
+# tests/models/test_vqvae.py holds it to what it is for: reconstructions and a live codebook.
+@pytest.mark.parametrize("name", [n for n, (f, _) in BUNDLED.items() if f not in ("classifier", "vqvae")])
 def test_every_bundled_generator_meets_the_bars(name):
     """Realism and coverage for every generative model; the headline arithmetic
     for the toyfaces VAE and GAN. The figures are the cards', which the test

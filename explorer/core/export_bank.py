@@ -1,6 +1,7 @@
 """Between a latent bank and an export folder: the points to export, and the points an export brings back.
 
 * :func:`items_from_bank` — chosen bank points (with their tags) as export items, split into class folders;
+* :func:`with_model_recipe` — items whose recipes also hold the model's (a text-to-image prompt);
 * :func:`open_export` — an export (or ``sample``) folder as a :class:`LatentBank` and its
   :class:`Tags`, latents bit-exact, ready for the window to show;
 """
@@ -33,6 +34,20 @@ def default_recipe(bank: LatentBank, i: int) -> dict:
             recipe["reconstruction_error"] = float(error)
         return recipe
     return {"kind": "encoded", "source": bank.source, "index": index}
+
+
+def with_model_recipe(items: Sequence[ExportItem], recipe: Mapping) -> list[ExportItem]:
+    """``items`` with the model-wide ``recipe`` (a text-to-image prompt, negative prompt, guidance,
+    steps) added to each one's own: such an image is remade from its seed and index only with them.
+    What an item's recipe says already is kept."""
+    from dataclasses import replace
+
+    out = []
+    for item in items:
+        own = item.recipe if item.recipe is not None else {"kind": "prior", "seed": int(item.seed),
+                                                            "index": int(item.index)}
+        out.append(replace(item, recipe={**own, **{k: v for k, v in recipe.items() if k not in own}}))
+    return out
 
 
 def _class_of(bank: LatentBank, tags: Tags, i: int, split_by: str) -> str:

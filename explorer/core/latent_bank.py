@@ -28,6 +28,9 @@ class LatentBank:
         A categorical label per code (digits, folder classes).
     thumbnails : ndarray of uint8 (n, h, w, c) or None
         Each code decoded, for hover tooltips.
+    recipe : dict
+        What, beside its code, decides every image (a text-to-image model's
+        prompt, negative prompt, guidance and steps); empty for other families.
     """
 
     latents: np.ndarray
@@ -42,6 +45,7 @@ class LatentBank:
     # Images a user brought: their file names and reconstruction errors, by index.
     user_files: dict[int, str] = field(default_factory=dict)
     user_errors: dict[int, float] = field(default_factory=dict)
+    recipe: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.latents)
@@ -78,6 +82,7 @@ class LatentBank:
             attributes=attrs, labels=new_labels, label_names=self.label_names, thumbnails=thumbs,
             user_files={**self.user_files, **{n0 + j: f for j, f in enumerate(files)}},
             user_errors={**self.user_errors, **{n0 + j: float(e) for j, e in enumerate(errors)}},
+            recipe=dict(self.recipe),
         )
 
     def joined(self, other: "LatentBank") -> "LatentBank":
@@ -112,7 +117,7 @@ class LatentBank:
             latent_shape=self.latent_shape, source=self.source,
             seeds=np.concatenate([self.seeds, other.seeds]), indices=np.concatenate([self.indices, other.indices]),
             attributes=attrs, labels=labels, label_names=tuple(names), thumbnails=thumbs,
-            user_files=dict(self.user_files), user_errors=dict(self.user_errors))
+            user_files=dict(self.user_files), user_errors=dict(self.user_errors), recipe=dict(self.recipe))
 
     def next_sample_index(self, seed: int) -> int:
         """The first prior-sample index of ``seed`` this bank does not hold yet."""

@@ -31,6 +31,12 @@ def _attribute_rows(attributes: dict) -> list[tuple[str, str]]:
     return [(k, f"{v:.2f}" if 0 < v < 1 else ("yes" if v >= 0.5 else "no")) for k, v in attributes.items()]
 
 
+def recipe_rows(recipe: dict) -> list[tuple[str, str]]:
+    """A model-wide recipe (a text-to-image prompt, negative prompt, guidance, steps) as preview rows;
+    what is not set (None) is left out, an empty text shows as a dash."""
+    return [(str(k).replace("_", " "), "—" if v == "" else str(v)) for k, v in recipe.items() if v is not None]
+
+
 def point_preview(bank: LatentBank, index: int) -> PreviewState:
     """A bank point: its id, where it came from, latent norm, label and attributes."""
     info = bank.describe(index)
@@ -42,6 +48,7 @@ def point_preview(bank: LatentBank, index: int) -> PreviewState:
         rows += [("seed", str(info["seed"])), ("index", str(info["index"]))]
     elif info["seed"] == -1:
         rows.append(("image", f"#{info['index']} of the data set"))
+    rows += recipe_rows(bank.recipe)
     rows.append(("latent norm", f"{info['norm']:.3f}"))
     if "label" in info:
         rows.append(("label", str(info["label"])))

@@ -30,8 +30,8 @@ def _dataset_images(model, n: int, progress=None):
         ds = load_dataset("digits")
         ds.images, ds.labels = ds.images[:n], ds.labels[:n]
         return ds
-    if not name and model.info.family == "vae" and 16 <= model.info.image_size <= 512:
-        # An autoencoder that brings no data set of its own (a diffusers AutoencoderKL): its bank is made
+    if not name and model.info.family in ("vae", "vqvae") and 16 <= model.info.image_size <= 512:
+        # An autoencoder that brings no data set of its own (a diffusers AutoencoderKL or VQModel): its bank is made
         # by encoding images we can draw, at its size. Their attributes still colour the scatter.
         ds = load_dataset("toyfaces", n=n, seed=0, size=model.info.image_size, progress=progress)
         if model.info.channels == 1:

@@ -46,11 +46,16 @@ def cache_dir() -> Path:
 
 def cache_key(model, n: int, seed: int) -> str:
     """The checkpoint's path, size and modification time (a folder: of every file in it), what the model
-    is (latent shape, image size, family, sampler steps: hints can change them), n, seed and format."""
+    is (latent shape, image size, family, sampler steps: hints can change them; a StyleGAN2's space and ψ),
+    n, seed and format."""
     p = Path(model.info.path).resolve()
     files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
     i = model.info
     what = f"{i.family}|{i.latent_shape}|{i.image_size}|{i.channels}|{getattr(model, 'steps', '')}"
+    if hasattr(model, "recipe"):  # a text-to-image bank is decoded for one prompt: another prompt, another bank
+        what += "|" + json.dumps(model.recipe(), sort_keys=True, default=str)
+    # A StyleGAN2 model's bank holds Z or W codes and thumbnails decoded at its ψ: both set in the window.
+    what += "".join(f"|{name}={getattr(model, name)}" for name in ("space", "truncation") if hasattr(model, name))
     h = hashlib.sha256(f"{BANK_FORMAT}|{n}|{seed}|{p}|{what}".encode("utf-8", "surrogateescape"))
     for f in files:
         st = f.stat()

@@ -222,6 +222,136 @@ INTERACTIVE_PURPOSES = {"hover", "slider", "click"}
 
 
 @dataclass(frozen=True)
+class SetPrompt(Request):
+    """Give a text-to-image model a new prompt (its bank must then be rebuilt); answered with its recipe."""
+
+    prompt: str
+    negative: str = ""
+    guidance: float = 7.5
+    steps: int | None = None
+    kind = "prompt"
+    newest_wins = False
+
+
+@dataclass(frozen=True)
+class EmbedPrompts(Request):
+    """The text-to-image model's embedding of each of ``texts``: answered with {text: float32 (E,)}."""
+
+    texts: tuple[str, ...]
+    kind = "embed-prompts"
+    newest_wins = False  # an expression's and a walk's embeddings are both wanted
+
+
+@dataclass(frozen=True)
+class SetPromptEmbedding(Request):
+    """Decode with ``embedding`` (prompt arithmetic) instead of the prompt's own; None: the prompt's again."""
+
+    embedding: np.ndarray | None
+    label: str = ""
+    kind = "prompt-embedding"
+    newest_wins = False
+
+    def __post_init__(self):
+        if self.embedding is not None:
+            object.__setattr__(self, "embedding", frozen_array(self.embedding))
+
+
+@dataclass(frozen=True)
+class PromptWalk(Request):
+    """Decode ``latent`` (one x_T) under each of ``embeddings`` (frames, E) in turn, then put back
+    ``restore`` (see :mod:`explorer.inference.prompt_job`); answered with uint8 frames."""
+
+    latent: np.ndarray
+    embeddings: np.ndarray
+    restore: np.ndarray | None = None  # the embedding set before the walk (None: the prompt's own)
+    restore_label: str = ""
+    kind = "prompt-walk"
+
+    def __post_init__(self):
+        object.__setattr__(self, "latent", frozen_array(self.latent))
+        object.__setattr__(self, "embeddings", frozen_array(self.embeddings))
+        if self.restore is not None:
+            object.__setattr__(self, "restore", frozen_array(self.restore))
+
+
+@dataclass(frozen=True)
+class SetTruncation(Request):
+    """A StyleGAN2 model's truncation ψ toward its mean W (1.0: none); every later decode uses it."""
+
+    psi: float
+    kind = "truncation"
+    interactive = True  # a dragged slider: only the last ψ matters
+
+
+@dataclass(frozen=True)
+class SetLatentSpace(Request):
+    """A StyleGAN2 model's latent space, ``"z"`` or ``"w"``: its codes (and so its bank) change."""
+
+    space: str
+    kind = "latent-space"
+
+
+@dataclass(frozen=True)
+class StyleMix(Request):
+    """A StyleGAN2 model's codes ``a`` with the styles of ``b`` in ``layers`` (``"coarse"``,
+    ``"middle"``, ``"fine"`` or a (start, stop) range): answered with A, B and the mix decoded."""
+
+    a: np.ndarray
+    b: np.ndarray
+    layers: Any = "coarse"
+    kind = "style-mix"
+    interactive = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "a", frozen_array(self.a))
+        object.__setattr__(self, "b", frozen_array(self.b))
+
+
+def frozen_codes(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, np.int64, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True)
+class DecodeCodes(Request):
+    """A VQ-VAE's code maps (n, H, W) of codebook indices → {"images": uint8, "latents": the
+    maps' code vectors (n, D, H, W), a latent the session can hold}; ``purpose`` names the
+    stream (``edit`` replaces pending edits, ``use``, ``swatches``)."""
+
+    codes: np.ndarray
+    purpose: str = "edit"
+
+    def __post_init__(self):
+        object.__setattr__(self, "codes", frozen_codes(self.codes))
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return f"codes:{self.purpose}"
+
+    @property
+    def interactive(self) -> bool:  # type: ignore[override]
+        return self.purpose == "edit"
+
+
+@dataclass(frozen=True)
+class CodeInfo(Request):
+    """A VQ-VAE's code maps of ``latents`` (continuous maps): {"codes" (n, H, W), "usage" (K,)
+    over them, "codebook_size", "grid_shape", "images" (their decodes, when ``with_images``)}."""
+
+    latents: np.ndarray
+    with_images: bool = False
+    purpose: str = "editor"
+
+    def __post_init__(self):
+        object.__setattr__(self, "latents", frozen_array(self.latents))
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return f"code-info:{self.purpose}"
+
+
+@dataclass(frozen=True)
 class Response:
     """What the worker answers: the request it answers and a payload."""
 

@@ -23,6 +23,9 @@ from explorer.inference.requests import (BankResult, BuildBank, ClassifierFeatur
                                         ExportFolder, GenerateSamples, LoadModel, RenderAnimation, Request, Response,
                                         SetDevice)
 from explorer.inference.requests import CompareCheckpoints, ReferenceEmbedding
+from explorer.inference.requests import CodeInfo, DecodeCodes
+from explorer.inference.requests import SetLatentSpace, SetTruncation, StyleMix
+from explorer.inference.requests import EmbedPrompts, PromptWalk, SetPrompt, SetPromptEmbedding
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +190,8 @@ class InferenceWorker(QObject):
                 bank = build_bank(model, request.n, request.seed, self._progress(request))
                 if key:
                     bank_cache.save(key, bank)
+            if hasattr(model, "recipe"):  # the prompt its thumbnails were decoded for (not kept in the cache)
+                bank.recipe = dict(model.recipe())
             return self._with_pca(bank, request)
         if isinstance(request, GenerateSamples):
             from explorer.inference.bank_builder import build_bank
@@ -220,6 +225,18 @@ class InferenceWorker(QObject):
             return render_animation(self._require_model(), request, self._progress(request))
         if isinstance(request, EncodeImages):
             return self._encode_images(request)
+        if isinstance(request, (SetPrompt, EmbedPrompts, SetPromptEmbedding, PromptWalk)):
+            from explorer.inference.prompt_job import serve_prompt
+
+            return serve_prompt(self._require_model(), request, self._progress(request))
+        if isinstance(request, (SetTruncation, SetLatentSpace, StyleMix)):
+            from explorer.inference.stylegan_job import serve_stylegan
+
+            return serve_stylegan(self._require_model(), request)
+        if isinstance(request, (DecodeCodes, CodeInfo)):
+            from explorer.inference.code_jobs import serve_codes
+
+            return serve_codes(self._require_model(), request, self._progress(request))
         if isinstance(request, Decode):
             model = self._require_model()
             latents = _fit_latents(request.latents, model)
@@ -251,7 +268,12 @@ class InferenceWorker(QObject):
         provenance = ModelProvenance(name=info.name, sha256=request.sha256, checkpoint=request.checkpoint,
                                      latent_shape=tuple(model.latent_shape), image_size=info.image_size,
                                      channels=info.channels, steps=getattr(model, "steps", None))
-        return write_export(request.out, list(request.items), provenance, lambda z: decode_for_keeps(model, z),
+        items = list(request.items)
+        if hasattr(model, "recipe"):  # a text-to-image image needs its prompt, guidance and steps to be remade
+            from explorer.core.export_bank import with_model_recipe
+
+            items = with_model_recipe(items, model.recipe())
+        return write_export(request.out, items, provenance, lambda z: decode_for_keeps(model, z),
                             scale=request.scale, smooth=request.smooth, progress=self._progress(request),
                             split_by=request.split_by)
 

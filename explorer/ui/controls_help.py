@@ -17,4 +17,6 @@ K keep · R reject · 1–9 your own tags (Tags ▸ New tag…): on the selectio
 Ctrl+W walk · Ctrl+Shift+W add waypoint · Ctrl+Shift+A export the walk as MP4/GIF · Ctrl+E expression · Ctrl+N neighbours<br>
 Ctrl+Shift+C copy the image of the preview (or of the figure you clicked); right-click a figure to save it<br>
 Ctrl+B keep the view as a slide · F11 present the slides (→ ← Space Page Up/Down step, Esc leaves)<br>
-Ctrl+0 reset the view · F1 this help"""
+Ctrl+0 reset the view · F1 this help<br><br>
+<b>Code-map editor</b> (a VQ-VAE: Explore ▸ Edit code map…)<br>
+Drag over the grid — paint cells with the chosen code · right-click a cell — pick its code · Ctrl+Z undo a stroke"""

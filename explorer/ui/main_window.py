@@ -15,6 +15,7 @@ from explorer.inference.client import InferenceClient
 from explorer.ui.animation_controller import AnimationController
 from explorer.ui.arithmetic_controller import ArithmeticController
 from explorer.ui.arithmetic_panel import ArithmeticPanel
+from explorer.ui.code_map_controller import CodeMapController
 from explorer.ui.compare_controller import CompareController
 from explorer.ui.controls_help import CONTROLS
 from explorer.ui.coverage_controller import CoverageController
@@ -37,6 +38,8 @@ from explorer.ui.neighbours_controller import NeighboursController
 from explorer.ui.neighbours_panel import NeighboursPanel
 from explorer.ui.overlay_layers import OverlayLayers
 from explorer.ui.presentation_mode import PresentationMode
+from explorer.ui.prompt_controller import PromptController
+from explorer.ui.prompt_panel import PromptPanel
 from explorer.ui.preview_panel import PreviewPanel
 from explorer.ui.scatter_controller import ScatterController
 from explorer.ui.scatter_view import ScatterView
@@ -44,6 +47,8 @@ from explorer.ui.session_controller import SessionController
 from explorer.ui.settings import Settings
 from explorer.ui.slides_controller import SlidesController
 from explorer.ui.slides_panel import SlidesPanel
+from explorer.ui.stylegan_controller import StyleGANController
+from explorer.ui.stylegan_panel import StyleGANPanel
 from explorer.ui.theme import THEMES, apply_theme, style_plot, theme_named
 from explorer.ui.thumbnail_tip import ThumbnailTip
 from explorer.ui.walk_controller import WalkController
@@ -94,6 +99,11 @@ class MainWindow(QMainWindow):
         self.figures = FigureController(self.ctx)
         self.coverage, self.comparison = CoverageController(self.ctx), CompareController(self.ctx)
         self.evaluation = EvaluateController(self.ctx, self.evaluate_panel)
+        self.code_maps = CodeMapController(self.ctx)
+        self.stylegan_panel = StyleGANPanel()
+        self.stylegan = StyleGANController(self.ctx, self.stylegan_panel)
+        self.prompt_panel = PromptPanel()
+        self.prompts = PromptController(self.ctx, self.prompt_panel)
         self.figures.add_sources([*self.arith.figure_sources(), *self.nearest.figure_sources(),
                                   strip_source("Walk filmstrip", self.walk.filmstrip, "Walk")])
         self.arithmetic.saveGridRequested.connect(self.figures.choose_analogy)
@@ -131,8 +141,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks["Preview"])
         self._wheel_guard = WheelGuard(self)
         for title, panel in (("Walk", self.walk), ("Arithmetic", self.arithmetic), ("Neighbours", self.neighbours),
-                             ("Curate", self.curate), ("Slides", self.slides_panel),
-                             ("Evaluate", self.evaluate_panel)):
+                             ("Curate", self.curate), ("Slides", self.slides_panel), ("StyleGAN", self.stylegan_panel),
+                             ("Evaluate", self.evaluate_panel), ("Prompt", self.prompt_panel)):
             self.docks[title] = self._dock(title, panel)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks[title])
             guard_wheel(panel, self._wheel_guard)
@@ -141,6 +151,8 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["Neighbours"], self.docks["Curate"])
         self.tabifyDockWidget(self.docks["Curate"], self.docks["Slides"])
         self.tabifyDockWidget(self.docks["Slides"], self.docks["Evaluate"])
+        self.tabifyDockWidget(self.docks["Evaluate"], self.docks["StyleGAN"])
+        self.tabifyDockWidget(self.docks["Evaluate"], self.docks["Prompt"])
         self.docks["Walk"].raise_()
         self.docks["Gallery"] = self._dock("Gallery", self.gallery, scroll=False)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.docks["Gallery"])
@@ -189,6 +201,7 @@ class MainWindow(QMainWindow):
         view.addAction("&Reset view", QKeySequence("Ctrl+0"), self.scatter.reset_view)
         view.addAction(self.presenter.action)
         view.addAction(self.coverage.action)
+        view.addAction(self.code_maps.usage_action)
         theme_menu = view.addMenu("&Theme")
         self.theme_group = QActionGroup(self)
         for name in THEMES:
@@ -204,6 +217,7 @@ class MainWindow(QMainWindow):
         explore.addAction("&Walk through the waypoints", QKeySequence("Ctrl+W"), self._walk)
         explore.addAction("&Expression…", QKeySequence("Ctrl+E"), self._focus_expression)
         explore.addAction("Find &neighbours", QKeySequence("Ctrl+N"), self.nearest.find)
+        explore.addAction(self.code_maps.edit_action)
         self.curation.fill_menus(mb)
         self.slide_show.fill_menu(mb.addMenu("S&lides"))
         view.addAction("&Gallery", QKeySequence(Qt.Key.Key_G), self.show_gallery)

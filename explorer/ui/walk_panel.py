@@ -53,6 +53,10 @@ class WalkPanel(QWidget):
         self.slider.setEnabled(False)
         self.frame_label = QLabel("")
         self.frame_label.setProperty("role", "muted")
+        self.family_note = QLabel("")  # how this model's walks differ from the line they look like
+        self.family_note.setProperty("role", "muted")
+        self.family_note.setWordWrap(True)
+        self.family_note.hide()
         self.hint = QLabel(EMPTY_HINT)
         self.hint.setProperty("role", "empty")
         self.hint.setWordWrap(True)
@@ -76,6 +80,7 @@ class WalkPanel(QWidget):
         movie.addWidget(self.export_button)
         layout.addLayout(movie)
         layout.addWidget(self.frame_label)
+        layout.addWidget(self.family_note)
         layout.addStretch(1)
         add.clicked.connect(self.addRequested)
         clear.clicked.connect(self.clearRequested)
@@ -112,6 +117,11 @@ class WalkPanel(QWidget):
 
     def set_default_method(self, walk: str) -> None:
         self.method.setCurrentText("slerp" if walk == "slerp" else "lerp")
+
+    def set_family_note(self, text: str) -> None:
+        """A note on what this model's walks are (a VQ-VAE's frames are re-quantised); "" hides it."""
+        self.family_note.setText(text)
+        self.family_note.setVisible(bool(text))
 
     def start_path(self, frames: int) -> None:
         self.filmstrip.clear()

@@ -34,9 +34,11 @@ def model_from_checkpoint(config: dict[str, Any], tensors: dict[str, torch.Tenso
     from models.families.diffusion import DiffusionModel
     from models.families.gan import GANModel
     from models.families.vae import VAEModel
+    from models.families.vqvae import VQVAEModel
     from models.readers import first_line
 
-    cls = {"vae": VAEModel, "gan": GANModel, "diffusion": DiffusionModel, "classifier": AttributeClassifier}[config["family"]]
+    cls = {"vae": VAEModel, "gan": GANModel, "diffusion": DiffusionModel, "classifier": AttributeClassifier,
+           "vqvae": VQVAEModel}[config["family"]]
     try:
         return cls.from_checkpoint(config, tensors, path)
     except CheckpointError:

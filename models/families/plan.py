@@ -68,6 +68,8 @@ def _records(config: dict[str, Any], path: Path | str) -> dict[str, Any]:
         return {"vae.": arch}
     if family == "classifier":
         return {"classifier.": arch}
+    if family == "vqvae":
+        return {"vqvae.": arch}
     if family == "gan":
         return {"generator.": arch.get("generator")}
     _check_schedule(arch, path)
@@ -116,6 +118,8 @@ def _latent_shape(config: dict[str, Any], nets: dict[str, torch.nn.Module]) -> t
         return (int(nets["vae."].latent_dim),)
     if family == "gan":
         return (int(nets["generator."].nz),)
+    if family == "vqvae":
+        return tuple(int(s) for s in nets["vqvae."].latent_shape)
     if family == "diffusion":
         if "vae." in nets:
             return (int(nets["vae."].latent_dim),)

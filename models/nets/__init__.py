@@ -14,8 +14,9 @@ def _registry() -> dict[str, type]:
     from models.nets.dcgan import Discriminator, Generator
     from models.nets.unet import LatentDenoiser, UNet
     from models.nets.vae import ConvVAE
+    from models.nets.vqvae import VQVAE
 
-    return {c.__name__: c for c in (ConvVAE, Generator, Discriminator, UNet, LatentDenoiser, AttributeCNN)}
+    return {c.__name__: c for c in (ConvVAE, Generator, Discriminator, UNet, LatentDenoiser, AttributeCNN, VQVAE)}
 
 
 def build_net(arch: dict[str, Any]):

@@ -114,6 +114,12 @@ def _read_native(path: Path):
     from models.families import model_from_checkpoint
     from models.families.plan import plan_native
     from models.readers.limits import check_finite
+    from models.readers.rosinality_stylegan2 import foreign_safetensors
+
+    # A bare foreign state dict saved as .safetensors (a StyleGAN2 g_ema) has no configuration.
+    foreign = foreign_safetensors(path)
+    if foreign is not None:
+        return foreign
 
     # Header and configuration first, compared on the meta device: nothing is
     # allocated for a model the file's tensors cannot fill.

@@ -9,6 +9,7 @@ Three layouts are recognised:
   folder inside it, or in a ``scheduler/`` folder next to it (the ``unet/``
   folder of a pipeline opened on its own);
 - an ``AutoencoderKL`` directory (the VAE of latent diffusion).
+- a ``VQModel`` directory (a VQ-VAE; see :mod:`models.readers.diffusers_vq`).
 
 A UNet is explored through its starting noise x_T with the app's own
 deterministic DDIM sampler (:mod:`models.diffusion`), on the noise schedule
@@ -34,15 +35,16 @@ from models.diffusion import NoiseSchedule
 from models.errors import CheckpointError
 from models.paths import open_safetensors, utf8_path
 from models.readers import KNOWN_FORMATS, first_line, image_words, with_detected
-from models.readers.diffusers_checks import check_sizes, compare_on_meta, header_shapes
+from models.readers.diffusers_checks import check_sizes, compare_on_meta, header_shapes, variant_names, weights_variant
 from models.readers.limits import MAX_HEADER_BYTES, check_finite, os_cause, parse_json
 
 PIPELINES = ("DDPMPipeline", "DDIMPipeline")
-MODELS = ("UNet2DModel", "AutoencoderKL")
+MODELS = ("UNet2DModel", "AutoencoderKL", "VQModel")
 WEIGHTS = "diffusion_pytorch_model.safetensors"
 PICKLED_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt")
 DEFAULT_STEPS = 50
-SUPPORTED = f"this app reads {' and '.join(PIPELINES)} pipelines and {' and '.join(MODELS)} model directories"
+SUPPORTED = (f"this app reads {', '.join(PIPELINES)} and StableDiffusionPipeline (text-to-image) pipelines "
+             f"and {' and '.join(MODELS)} model directories")
 
 
 def read_diffusers_dir(path: str | Path, steps: int | None = None):
@@ -71,6 +73,10 @@ def read_diffusers_dir(path: str | Path, steps: int | None = None):
         pickled-only or damaged weights, or a config that does not fit them.
     """
     path = Path(path)
+    from models.readers.text_to_image_dirs import is_text_to_image_pipeline, read_text_to_image_dir
+
+    if is_text_to_image_pipeline(path):  # its own default step count, and prompts
+        return read_text_to_image_dir(path, steps)
     steps = DEFAULT_STEPS if steps is None else int(steps)
     if (path / "model_index.json").is_file():
         return _read_pipeline(path, steps)
@@ -81,6 +87,10 @@ def read_diffusers_dir(path: str | Path, steps: int | None = None):
             return _read_unet(path, _scheduler_beside(path), steps, "UNet2DModel", path)
         if class_name == "AutoencoderKL":
             return _read_autoencoder(path)
+        if class_name == "VQModel":
+            from models.readers.diffusers_vq import read_vq_dir
+
+            return read_vq_dir(path)
         raise CheckpointError(f"{config_file}: {_unknown(class_name)}; {SUPPORTED}")
     raise CheckpointError(f"{path}: is a folder, but not a diffusers model directory (no model_index.json or "
                           f"config.json); open {KNOWN_FORMATS}, or a diffusers {PIPELINES[0]}, "
@@ -157,6 +167,7 @@ def _read_unet(unet_dir: Path, scheduler_dir: Path, steps: int, what: str, path:
                               f"a noise-predicting UNet outputs as many channels as it takes (twice as many if it learns the variance)")
     size = _square_size(cfg.get("sample_size"), unet_dir / "config.json")
     parts = ([] if what == "UNet2DModel" else ["UNet2DModel"]) + [f"{len(betas)} steps", f"DDIM {steps}"]
+    parts += [f"weights variant {v}"] if (v := weights_variant(unet_dir, WEIGHTS)) else []
     detected = f"diffusers {what} ({', '.join(parts)}), {image_words(size, channels)}"
     info = ModelInfo(
         name=_name(path), family="diffusion", image_size=size, channels=channels,
@@ -191,7 +202,8 @@ def _read_autoencoder(path: Path):
     # The encoder takes in_channels; encode() checks images against the decoder's channels.
     model.can_encode = int(cfg["in_channels"]) == channels
     latent_words = "×".join(str(s) for s in latent_shape)
-    return with_detected(model, f"diffusers AutoencoderKL (latent {latent_words}), {image_words(size, channels)}")
+    variant = f", weights variant {v}" if (v := weights_variant(path, WEIGHTS)) else ""
+    return with_detected(model, f"diffusers AutoencoderKL (latent {latent_words}{variant}), {image_words(size, channels)}")
 
 
 # -- loading ----------------------------------------------------------------------
@@ -251,7 +263,8 @@ def _load_model(cls, folder: Path) -> nn.Module:
             # instead of leaving them on the meta device.
             with utf8_path(folder) as name:  # diffusers opens files by names that must be UTF-8
                 model, loading = cls.from_pretrained(name, use_safetensors=True, local_files_only=True,
-                                                     low_cpu_mem_usage=False, output_loading_info=True)
+                                                     low_cpu_mem_usage=False, output_loading_info=True,
+                                                     variant=weights_variant(folder, WEIGHTS))
         except RuntimeError as exc:
             raise CheckpointError(f"{folder}: config.json does not match the weights ({_mismatch_words(exc)})") from exc
         except Exception as exc:  # OSError, ValueError (unknown block types), TypeError…
@@ -275,7 +288,7 @@ def _check_weights(folder: Path) -> list[Path]:
     """Refuse a folder without readable safetensors weights, in words a user can act on."""
     if not (folder / "config.json").is_file():
         raise CheckpointError(f"{folder}: no config.json")
-    weights, index = folder / WEIGHTS, folder / f"{WEIGHTS}.index.json"
+    weights, index = (folder / name for name in variant_names(WEIGHTS, weights_variant(folder, WEIGHTS)))
     if weights.is_file():
         files = [weights]
     elif index.is_file():

@@ -17,11 +17,11 @@ from typing import Any
 import torch
 
 from models.errors import CheckpointError
-from models.readers import examples_dcgan, examples_vae, first_line
+from models.readers import examples_dcgan, examples_vae, first_line, rosinality_stylegan2, with_detected
+from models.readers.wrappers import describe_source, unwrap_state_dict
 
 # Each architecture module offers NAME, matches(state) and read(state, path).
-ARCHITECTURES = (examples_dcgan, examples_vae)
-WRAPPER_KEYS = ("state_dict", "model", "netG", "generator", "g_ema", "ema")
+ARCHITECTURES = (examples_dcgan, examples_vae, rosinality_stylegan2)
 
 
 def read_torch_file(path: str | Path, device: str = "cpu"):
@@ -31,8 +31,9 @@ def read_torch_file(path: str | Path, device: str = "cpu"):
     ----------
     path
         A file written by ``torch.save(state_dict, path)``, the state dict
-        bare or wrapped under one of :data:`WRAPPER_KEYS`, its keys perhaps
-        prefixed by ``module.`` (``nn.DataParallel``).
+        bare or in any wrapper :func:`models.readers.wrappers.unwrap_state_dict`
+        understands (Lightning, ``{"g_ema": …}``, ``module.`` prefixes…);
+        ``info.provenance["detected"]`` then ends with which part was opened.
     device
         Where the model's modules go.
 
@@ -45,17 +46,21 @@ def read_torch_file(path: str | Path, device: str = "cpu"):
     from models.readers.limits import check_finite
 
     path = Path(path)
-    state = load_state_dict(path)
+    state, note = load_state_dict(path)
     check_finite(path, state)
     for arch in ARCHITECTURES:
         if arch.matches(state):
-            return arch.read(state, path).to(device)
-    raise CheckpointError(_unrecognised(path, state))
+            model = arch.read(state, path)
+            if note:
+                model.info.provenance["wrapper"] = note
+                with_detected(model, f"{model.info.provenance['detected']}; {note}")
+            return model.to(device)
+    raise CheckpointError(_unrecognised(path, state, note))
 
 
-def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """The tensors of a ``torch.save`` file, unwrapped and without ``module.``."""
-    return _unwrap(_safe_load(path), path)
+def load_state_dict(path: Path) -> tuple[dict[str, torch.Tensor], str]:
+    """The tensors of a ``torch.save`` file, unwrapped, and a note saying from where (see unwrap_state_dict)."""
+    return unwrap_state_dict(_safe_load(path), path)
 
 
 def _safe_load(path: Path) -> Any:
@@ -70,7 +75,9 @@ def _safe_load(path: Path) -> Any:
         # map_location: a state dict saved on a GPU must open on a CPU-only machine.
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise CheckpointError(_unpickling_message(path, str(exc))) from exc
+        # Rosinality's training checkpoint gets its own words: which command saves the weights alone.
+        message = rosinality_stylegan2.training_checkpoint_message(path) or _unpickling_message(path, str(exc))
+        raise CheckpointError(message) from exc
     except Exception as exc:  # torch raises EOFError, RuntimeError, KeyError… for damaged files
         raise CheckpointError(f"{path}: not a PyTorch checkpoint, or damaged or truncated ({first_line(exc)})") from exc
 
@@ -89,42 +96,16 @@ def _unpickling_message(path: Path, text: str) -> str:
     )
 
 
-def _unwrap(obj: Any, path: Path) -> dict[str, torch.Tensor]:
-    if isinstance(obj, dict):
-        for key in WRAPPER_KEYS:
-            inner = obj.get(key)
-            if isinstance(inner, dict) and any(isinstance(v, torch.Tensor) for v in inner.values()):
-                obj = inner
-                break
-        else:
-            # One state dict under a key of its own naming ({"g_ema": sd}) is as clear as a known wrapper.
-            nested = [v for v in obj.values() if isinstance(v, dict) and any(isinstance(t, torch.Tensor) for t in v.values())]
-            if len(nested) == 1 and not any(isinstance(v, torch.Tensor) for v in obj.values()):
-                obj = nested[0]
-    if not isinstance(obj, dict):
-        raise CheckpointError(f"{path}: holds a {type(obj).__name__}, not a state dict of tensors")
-    state = {k: v for k, v in obj.items() if isinstance(k, str) and isinstance(v, torch.Tensor)}
-    if not state:
-        # Say where the tensors are when they sit one level down under a key
-        # we do not unwrap ({"G": ..., "D": ...}): "holds no tensors" would be false.
-        nested = [str(k) for k, v in obj.items() if isinstance(v, dict) and any(isinstance(t, torch.Tensor) for t in v.values())]
-        if nested:
-            raise CheckpointError(f"{path}: holds no tensors at the top level but state dicts under "
-                                  f"{', '.join(repr(k) for k in nested[:5])}; re-save the generator's state dict "
-                                  f"alone with torch.save(sd[{nested[0]!r}], path)")
-        keys = ", ".join(map(str, list(obj)[:5]))
-        raise CheckpointError(f"{path}: holds no tensors (keys: {keys or 'none'})")
-    if all(k.startswith("module.") for k in state):
-        state = {k[len("module."):]: v for k, v in state.items()}
-    return state
-
-
-def _unrecognised(path: Path, state: dict[str, torch.Tensor]) -> str:
+def _unrecognised(path: Path, state: dict[str, torch.Tensor], note: str = "") -> str:
     keys = list(state)
     more = f", … ({len(keys)} tensors)" if len(keys) > 4 else ""
     hints = [h for h in (examples_dcgan.hint(state),) if h]
+    # Say where the tensors were found: a nested state dict is not "no tensors".
+    where = f"holds {describe_source(note)} with {len(keys)} tensors, " if note else ""
     return (
-        f"{path}: not a recognised architecture (tensors {', '.join(keys[:4])}{more}). "
+        f"{path}: {where}not a recognised architecture (tensors {', '.join(keys[:4])}{more}). "
         f"Recognised: {'; '.join(a.NAME for a in ARCHITECTURES)}"
         + "".join(f". {h}" for h in hints)
+        + ". Another architecture opens as a TorchScript decoder with a sidecar JSON (see README)"
     )
+

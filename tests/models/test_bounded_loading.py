@@ -256,9 +256,10 @@ def test_a_state_dict_under_g_ema_is_understood_and_two_are_named(tmp_path):
     status, err, _ = sample(one, tmp_path / "a")
     assert status == 0, err
 
+    # Two state dicts, neither named as the generator: which to open is the user's call.
     two = tmp_path / "both.pth"
-    torch.save({"G": small_netg_state(), "D": small_netg_state()}, two)
-    line = assert_refused(sample(two, tmp_path / "b"), two, "state dicts under 'G', 'D'")
+    torch.save({"run1": small_netg_state(), "run2": small_netg_state()}, two)
+    line = assert_refused(sample(two, tmp_path / "b"), two, "state dicts under 'run1'", "'run2'")
     assert "holds no tensors (" not in line
 
 

@@ -166,7 +166,7 @@ def _truncated(d):
 
 
 def _unknown_pipeline(d):
-    edit_json(d / "model_index.json", _class_name="StableDiffusionPipeline")
+    edit_json(d / "model_index.json", _class_name="StableDiffusionXLPipeline")
 
 
 def _unknown_model(d):
@@ -174,7 +174,7 @@ def _unknown_model(d):
     (d / "model_index.json").unlink()
     for f in (d / "unet").iterdir():
         f.rename(d / f.name)
-    edit_json(d / "config.json", _class_name="VQModel")
+    edit_json(d / "config.json", _class_name="UNet1DModel")
 
 
 def _v_prediction(d):
@@ -194,8 +194,8 @@ def _extra_layers_in_config(d):
     (_no_weights, f"no {WEIGHTS}"),
     (_only_bin, "only safetensors weights are read, because a .bin file needs unpickling"),
     (_truncated, "damaged or truncated safetensors file"),
-    (_unknown_pipeline, "unknown _class_name 'StableDiffusionPipeline'"),
-    (_unknown_model, "unknown _class_name 'VQModel'"),
+    (_unknown_pipeline, "unknown _class_name 'StableDiffusionXLPipeline'"),
+    (_unknown_model, "unknown _class_name 'UNet1DModel'"),
     (_v_prediction, "prediction_type 'v_prediction' is not supported"),
     (_wider_config, r"config.json does not match the weights \(down_blocks\.1\.\S+ is 16×8×3×3 in the weights but 32×8×3×3"),
     (_extra_layers_in_config, "config.json does not match the weights .*missing from the weights"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtGui import QAction
@@ -30,7 +31,8 @@ LONG_ERROR = ("Could not open /a/very/long/path/" + "deeply_nested_folder/" * 8 
 TOYFACES = ((("man", "male & !glasses"), ("glasses_man", "male & glasses"), ("woman", "!male & !glasses")),
             "glasses_man - man + woman")
 DIGITS = ((("three", "label == 3"), ("eight", "label == 8"), ("one", "label == 1")), "eight - three + one")
-MODELS = {"toyfaces_vae": TOYFACES, "toyfaces_dcgan": TOYFACES, "toyfaces_ldm": TOYFACES, "digits_vae": DIGITS}
+MODELS = {"toyfaces_vae": TOYFACES, "toyfaces_dcgan": TOYFACES, "toyfaces_ldm": TOYFACES, "digits_vae": DIGITS,
+          "toyfaces_vqvae": TOYFACES}
 
 
 def _open(qtbot, checkpoint: str, bank_size: int) -> MainWindow:
@@ -167,6 +169,36 @@ def _paint_coverage_and_compare(qtbot, w: MainWindow, p: Painter) -> None:
     w.comparison.dialog.hide()
 
 
+def _paint_code_maps(qtbot, w: MainWindow, p: Painter) -> None:
+    """A VQ-VAE's Explore ▸ Edit code map… (a stroke painted, Undo, colours on) and View ▸
+    Codebook usage… (in code order and most used first); nothing for other families."""
+    c = w.code_maps
+    if w.models.info.family != "vqvae":
+        assert not c.edit_action.isEnabled() and not c.usage_action.isEnabled()
+        return
+    w.points.select_point(0)
+    qtbot.waitUntil(lambda: w.preview.shown_image is not None, timeout=30000)
+    with qtbot.waitSignal(c.opened, timeout=30000):
+        c.open_editor()
+    p.paint(c.editor, "the code-map editor")
+    mask = np.zeros(c.edits.shape, bool)
+    mask[:2, :2] = True
+    with qtbot.waitSignal(c.edited, timeout=30000):
+        assert c.paint_cells(mask, (int(c.edits.grid[0, 0]) + 1) % c.edits.codebook_size)
+    c.editor.colours_box.setChecked(True)
+    c.editor.tool_combo.setCurrentText("Rectangle")
+    p.paint(c.editor, "the code-map editor after a stroke, a colour per code")
+    p.paint_combo_popup(c.editor.tool_combo, "the code-map editor's brushes")
+    c.undo()
+    with qtbot.waitSignal(c.usageShown, timeout=60000):
+        c.editor.usage_button.click()
+    p.paint(c.usage_view, "the codebook usage view")
+    c.usage_view.sorted_box.setChecked(True)
+    p.paint(c.usage_view, "the codebook usage view, most used first")
+    c.usage_view.hide()
+    c.editor.hide()
+
+
 def _paint_dialogs(qtbot, w: MainWindow, p: Painter, tmp_path) -> None:
     from explorer.core.session_file import SUFFIX
     from explorer.ui.hints_dialog import HintsDialog
@@ -272,6 +304,7 @@ def test_every_tab_menu_action_and_dialog_paints_without_errors(qtbot, config_di
         assert w.models.info.name.replace("-", "_") == model
         _paint_panels(qtbot, w, p, model)
         _paint_coverage_and_compare(qtbot, w, p)
+        _paint_code_maps(qtbot, w, p)
         _paint_dialogs(qtbot, w, p, tmp_path)
         quit_action = _paint_menus(qtbot, w, p)
         assert set(p.dialogs) >= {"Open checkpoint", "Open session", "Save session", "Save analogy grid", "Controls",
@@ -316,3 +349,107 @@ def test_a_bundled_model_opened_by_name_is_remembered_by_its_file(qtbot, config_
         assert w.settings.last_model() == expected
     finally:
         w.close()
+
+
+def test_a_text_to_image_pipeline_paints_its_prompt_tab_dialogs_and_menus(qtbot, config_dir, tmp_path, monkeypatch):
+    """The Prompt tab filled in (a prompt applied, an expression, its error, a walk), then the
+    dialogs and every menu action on a tiny text-to-image pipeline: nothing raises, nothing blocks."""
+    from tests.text_to_image_fixture import make_text_to_image_pipeline
+
+    pipeline = make_text_to_image_pipeline(tmp_path / "tiny_sd")
+    with qtbot.capture_exceptions() as exceptions:
+        p = Painter(qtbot, exceptions)
+        p.patch_dialogs(monkeypatch)
+        w = _open(qtbot, str(pipeline), 20)
+        panel, prompts = w.prompt_panel, w.prompts
+        p.paint_dock(w, "Prompt")
+        _wait_bank(qtbot, w, lambda: prompts.apply_prompt("a man", "glasses", 5.0, panel.steps_box.value()))
+        w.points.select_point(0)
+        qtbot.waitUntil(lambda: w.preview.shown_image is not None, timeout=30000)
+        p.paint_dock(w, "Preview")
+        prompts.evaluate('"a man" +* "a woman"')  # an error pointing at a character
+        p.paint_dock(w, "Prompt")
+        w.preview.shown_image = None
+        prompts.evaluate('"a man with glasses" - "a man" + "a woman"')
+        qtbot.waitUntil(lambda: w.preview.shown_image is not None, timeout=30000)
+        prompts.walk("a man", "a woman", "slerp", 3)
+        qtbot.waitUntil(lambda: panel.filmstrip.count() == 3, timeout=30000)
+        p.paint_dock(w, "Prompt")
+        p.paint_dock(w, "Preview")
+        _paint_dialogs(qtbot, w, p, tmp_path)
+        _paint_menus(qtbot, w, p).trigger()  # Quit: closes the window and joins its worker
+        p.settle()
+        assert not w.isVisible()
+    assert exceptions == [], f"{len(exceptions)} Python error(s) inside Qt:\n{describe(exceptions)}"
+
+
+def test_the_stylegan_tab_and_every_menu_action_paint_on_a_stylegan2_model(qtbot, config_dir, tmp_path, monkeypatch):
+    """A tiny rosinality StyleGAN2 file: its tab in each state (ψ, a style mix, Z), every dock,
+    then every menu and action, as for the bundled models (none may block or raise)."""
+    from explorer.core.session_file import SUFFIX
+    from tests.ui.stylegan_checkpoint import save_tiny_stylegan2
+
+    with warnings.catch_warnings(record=True) as caught, qtbot.capture_exceptions() as exceptions:
+        warnings.simplefilter("always")
+        p = Painter(qtbot, exceptions)
+        p.patch_dialogs(monkeypatch)
+        w = _open(qtbot, str(save_tiny_stylegan2(tmp_path)), 100)
+        sg, panel = w.stylegan, w.stylegan_panel
+        qtbot.waitUntil(lambda: panel.layer_combo.count() == 3, timeout=30000)
+        for title in w.docks:
+            p.paint_dock(w, title)
+        w.points.select_point(0)
+        qtbot.waitUntil(lambda: w.preview.shown_image is not None, timeout=30000)
+        sg.use_current("a")
+        w.points.select_point(1)
+        sg.use_current("b")
+        with qtbot.waitSignal(sg.stateChanged, timeout=30000):
+            panel.psi_slider.setValue(70)
+        with qtbot.waitSignal(sg.mixed, timeout=30000):
+            panel.mix_button.click()
+        p.paint_dock(w, "StyleGAN")
+        p.paint_combo_popup(panel.layer_combo, "the StyleGAN tab's layer groups")
+        _wait_bank(qtbot, w, panel.space_z.click)
+        p.paint_dock(w, "StyleGAN")
+        assert w.sessions.save_as(tmp_path / f"stylegan{SUFFIX}")  # for File ▸ Open recent session
+        quit_action = _paint_menus(qtbot, w, p)
+        quit_action.trigger()
+        p.settle()
+        assert not w.isVisible()
+    assert exceptions == [], f"{len(exceptions)} Python error(s) inside Qt:\n{describe(exceptions)}"
+    swallowed = [str(c.message) for c in caught if "pyqtgraph" in c.filename and issubclass(c.category, RuntimeWarning)]
+    assert swallowed == [], "\n".join(swallowed)
+
+
+def test_the_code_map_editor_and_every_menu_action_paint_on_a_vqvae_model(qtbot, config_dir, tmp_path, monkeypatch):
+    """A tiny VQ-VAE: every dock, its code-map editor and codebook view, a walk (its frames
+    re-quantised), then every menu and action, Explore ▸ Edit code map… and View ▸ Codebook
+    usage… among them (enabled for this family only): none may block or raise."""
+    from explorer.core.session_file import SUFFIX
+    from tests.ui.vqvae_checkpoint import save_tiny_vqvae
+
+    with warnings.catch_warnings(record=True) as caught, qtbot.capture_exceptions() as exceptions:
+        warnings.simplefilter("always")
+        p = Painter(qtbot, exceptions)
+        p.patch_dialogs(monkeypatch)
+        w = _open(qtbot, str(save_tiny_vqvae(tmp_path)), 100)
+        for title in w.docks:
+            p.paint_dock(w, title)
+        _paint_code_maps(qtbot, w, p)
+        for i in (1, 2):
+            w.points.select_point(i)
+            w.walks.add_waypoint()
+        w.walks.walk_path("lerp", 3)
+        qtbot.waitUntil(lambda: w.walk.filmstrip.count() == 3, timeout=30000)
+        p.paint_dock(w, "Walk")
+        p.paint_dock(w, "Preview")
+        assert w.sessions.save_as(tmp_path / f"vqvae{SUFFIX}")  # for File ▸ Open recent session
+        quit_action = _paint_menus(qtbot, w, p)
+        assert {"the window after Explore ▸ Edit code map…",
+                "the window after View ▸ Codebook usage…"} <= set(p.painted)
+        quit_action.trigger()
+        p.settle()
+        assert not w.isVisible()
+    assert exceptions == [], f"{len(exceptions)} Python error(s) inside Qt:\n{describe(exceptions)}"
+    swallowed = [str(c.message) for c in caught if "pyqtgraph" in c.filename and issubclass(c.category, RuntimeWarning)]
+    assert swallowed == [], "\n".join(swallowed)
