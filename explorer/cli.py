@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--half", action="store_true", help="store fp16 weights without optimizer state (for shipping)")
     t.add_argument("--name", default=None, help="model name recorded in the checkpoint")
     t.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
-    t.add_argument("--latent-dim", type=_positive(int), default=32, help="VAE: latent dimensions")
+    t.add_argument("--latent-dim", type=_positive(int), default=32, help="VAE: latent dimensions; VQ-VAE: numbers per code")
     t.add_argument("--tc-weight", type=_non_negative_float, default=0.0,
                    help="VAE: weight of a total-correlation penalty (β-TCVAE) that favours independent latent factors")
     t.add_argument("--prior-components", type=_non_negative_int, default=20,
