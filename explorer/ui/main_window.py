@@ -56,6 +56,7 @@ from explorer.ui.walk_panel import WalkPanel
 from explorer.ui.wheel_guard import WheelGuard, guard_wheel
 from explorer.ui.window_context import WindowContext
 
+FAMILY_DOCKS = {"StyleGAN": "stylegan2", "Prompt": "text2image"}  # docks only these families use
 BANK_SIZE = 2000  # the default; Model ▸ Bank size changes it (remembered), --bank for one run
 
 
@@ -116,6 +117,7 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self.presenter = PresentationMode(self, self.ctx, self.slide_show)
         self._build_menus()
+        self.models.modelOpened.connect(self._show_family_docks)
         self.session.events.bank.emit()  # every panel shows its empty state
         if checkpoint and str(checkpoint).endswith(SUFFIX):
             self.sessions.open_session(checkpoint)
@@ -241,6 +243,12 @@ class MainWindow(QMainWindow):
         self.scatter.restyle()
         self.preview.show_state(self.preview.state)
         self.settings.set_theme(name)
+
+    def _show_family_docks(self, info) -> None:
+        """The StyleGAN and Prompt tabs are there only for the models they apply to (eight tabs
+        left every title elided); View ▸ Panels still shows either."""
+        for title, family in FAMILY_DOCKS.items():
+            self.docks[title].setVisible(info.family == family)
 
     def show_gallery(self) -> None:
         self.docks["Gallery"].show()

@@ -208,3 +208,13 @@ def test_a_saved_session_reopens_with_its_prompt(qtbot, config_dir, state_dir, p
     assert np.abs(image.astype(int) - thumb.astype(int)).max() <= 1
     assert dict(again.preview.state.rows)["prompt"] == "a woman"
     again.close()
+
+
+def test_the_prompt_tab_is_there_only_for_a_text_to_image_model(qtbot, config_dir, pipeline, tiny_checkpoints):
+    """Eight tabs elided every title: the family tabs show only for their models."""
+    w = _open(qtbot, pipeline)
+    assert w.docks["Prompt"].isVisible() and not w.docks["StyleGAN"].isVisible()
+    w.models.open_checkpoint(str(tiny_checkpoints["vae"]))
+    qtbot.waitUntil(lambda: w.models.info is not None and w.models.info.family == "vae", timeout=60000)
+    assert not w.docks["Prompt"].isVisible()
+    w.close()

@@ -145,6 +145,8 @@ def test_the_tab_is_disabled_for_a_dcgan_and_the_worker_refuses_stylegan_request
     qtbot.waitUntil(lambda: w.session.bank is not None, timeout=60000)
     try:
         panel = w.stylegan_panel
+        assert not w.docks["StyleGAN"].isVisible()  # no tab for a model it does not apply to
+        w.docks["StyleGAN"].show()  # View ▸ Panels ▸ StyleGAN: the panel says why it is off
         assert not panel.isEnabled() and panel.hint.isVisible() and "StyleGAN2" in panel.hint.text()
         assert not w.stylegan.available
         _grab(qtbot, w)
