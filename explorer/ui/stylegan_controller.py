@@ -45,6 +45,7 @@ class StyleGANController(QObject):
         self.image_size = 0
         self.sources: dict[str, tuple[str, np.ndarray] | None] = {"a": None, "b": None}
         self._mix_shown = False
+        self._restoring: set[int] = set()  # SetLatentSpace requests that match a session's bank
         ctx.models.modelOpened.connect(self._on_model)
         ctx.models.bankShown.connect(self._on_bank)
         # A dragged slider sends at most one ψ per 80 ms; the last one always goes.
@@ -71,7 +72,15 @@ class StyleGANController(QObject):
             self.ctx.client.submit(SetTruncation(1.0), owner=self)
 
     def _on_bank(self) -> None:
-        self.bank_psi = self.psi  # a bank built now has thumbnails at this ψ
+        bank = self.ctx.session.bank
+        recipe = bank.recipe if bank is not None else {}
+        if self.available and recipe.get("space") in ("w", "z") and recipe["space"] != self.space:
+            # A session's bank of Z (or W) codes: the freshly opened model must decode that space.
+            self._restoring.add(self.ctx.client.submit(SetLatentSpace(recipe["space"]), owner=self).id)
+        if self.available and "truncation" in recipe and abs(float(recipe["truncation"]) - self.psi) > 1e-9:
+            self.set_truncation(float(recipe["truncation"]))
+            self.panel.show_psi(float(recipe["truncation"]))
+        self.bank_psi = float(recipe.get("truncation", self.psi))  # the ψ this bank's thumbnails were made at
         self._show_thumbnail_note()
 
     # -- truncation ---------------------------------------------------------------------------
@@ -147,6 +156,11 @@ class StyleGANController(QObject):
         elif isinstance(request, SetLatentSpace):
             self.ctx.jobs.end(request)
             self._show_state(payload)
+            if request.id in self._restoring:  # the bank shown already is of this space
+                self._restoring.discard(request.id)
+                self.ctx.models.info = payload["info"]
+                self.ctx.models.update_status()
+                return
             self.sources = {"a": None, "b": None}  # codes of the other space
             for which in self.sources:
                 self.panel.show_source(which, "")

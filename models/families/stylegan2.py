@@ -89,6 +89,18 @@ class StyleGAN2Model(LatentModel):
         self.truncation = psi
         self._describe()
 
+    def recipe(self) -> dict:
+        """What a code of this model decodes with besides itself: its space and ψ (kept with a
+        bank, a session and every sampled or exported image, so they are decoded the same again)."""
+        return {"space": self.space, "truncation": float(self.truncation)}
+
+    def apply_recipe(self, recipe: dict) -> None:
+        """Set the space and ψ a :meth:`recipe` names (missing keys stay as they are)."""
+        if "space" in recipe:
+            self.set_space(str(recipe["space"]))
+        if "truncation" in recipe:
+            self.set_truncation(float(recipe["truncation"]))
+
     def mean_w(self) -> torch.Tensor:
         """The mean W over 4096 mapped samples (computed once, from a fixed seed)."""
         if self._mean_w is None:

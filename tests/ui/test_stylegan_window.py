@@ -155,3 +155,27 @@ def test_the_tab_is_disabled_for_a_dcgan_and_the_worker_refuses_stylegan_request
         assert "for StyleGAN2 models, not a gan model" in failed.args[1]
     finally:
         w.close()
+
+
+def test_a_session_of_z_codes_at_a_psi_reopens_in_z_at_that_psi(qtbot, window, state_dir, tmp_path):
+    """A bank's codes mean something only in their space: a session saved in Z (at ψ 0.5) must reopen
+    with the model in Z at ψ 0.5, or its points would be decoded as W codes at ψ 1."""
+    w, panel = window, window.stylegan_panel
+    with qtbot.waitSignal(w.models.bankShown, timeout=60000):
+        panel.space_z.click()
+    _set_psi(qtbot, w, 0.5)
+    with qtbot.waitSignal(w.models.bankShown, timeout=60000):
+        w.models.rebuild_bank()
+    assert w.session.bank.recipe == {"space": "z", "truncation": 0.5}
+    path = tmp_path / "z.lesession"
+    assert w.sessions.save_as(str(path))
+    thumb = np.array(w.session.bank.thumbnails[4])
+    again = MainWindow(str(path), threads=1)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(lambda: again.session.bank is not None, timeout=60000)
+    qtbot.waitUntil(lambda: again.stylegan.space == "z" and abs(again.stylegan.psi - 0.5) < 1e-9, timeout=30000)
+    image = _click(qtbot, again, 4)
+    assert np.abs(image.astype(int) - thumb.astype(int)).max() <= 1
+    assert again.stylegan_panel.psi_value.text() == "ψ = 0.50"
+    again.close()
