@@ -288,9 +288,16 @@ def _check_weights(folder: Path) -> list[Path]:
     """Refuse a folder without readable safetensors weights, in words a user can act on."""
     if not (folder / "config.json").is_file():
         raise CheckpointError(f"{folder}: no config.json")
-    weights, index = (folder / name for name in variant_names(WEIGHTS, weights_variant(folder, WEIGHTS)))
-    if weights.is_file():
-        files = [weights]
+    return weight_files(folder, WEIGHTS, weights_variant(folder, WEIGHTS), "the model's weights")
+
+
+def weight_files(folder: Path, weights: str, variant: str | None, what: str) -> list[Path]:
+    """The safetensors files of one part (``weights``, its ``variant``, or the shards its index
+    lists), each header checked within bounds and readable; else one line naming the cause
+    (only pickled ``.bin`` weights, none at all, a missing or damaged shard)."""
+    file, index = (folder / name for name in variant_names(weights, variant))
+    if file.is_file():
+        files = [file]
     elif index.is_file():
         shards = _read_json(index).get("weight_map") or {}
         files = [folder / name for name in sorted(set(shards.values()))]
@@ -303,8 +310,8 @@ def _check_weights(folder: Path) -> list[Path]:
                                   f"because a .bin file needs unpickling, which can run arbitrary code "
                                   f"(re-save it with save_pretrained(..., safe_serialization=True))")
         others = sorted(p.name for p in folder.glob("*.safetensors"))
-        found = f" (found {', '.join(others)}; variants are not read)" if others else ""
-        raise CheckpointError(f"{folder}: no {WEIGHTS} (the model's weights){found}")
+        found = f" (found only {', '.join(others)})" if others else ""
+        raise CheckpointError(f"{folder}: no {weights} ({what}){found}")
     for file in files:
         if not file.is_file():
             raise CheckpointError(f"{file}: no such file (listed in {index.name})")

@@ -18,7 +18,6 @@ import re
 import zipfile
 from pathlib import Path
 
-import torch
 
 from models.contract import ModelInfo
 from models.errors import CheckpointError

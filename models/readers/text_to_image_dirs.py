@@ -22,11 +22,11 @@ import torch
 
 from models.contract import ModelInfo
 from models.errors import CheckpointError
-from models.paths import open_safetensors, utf8_path
+from models.paths import utf8_path
 from models.readers import first_line, image_words, with_detected
-from models.readers.diffusers_checks import check_sizes, header_shapes, variant_names, weights_variant
-from models.readers.diffusers_dirs import (PICKLED_SUFFIXES, _diffusers, _load_model, _quiet_diffusers, _read_json,
-                                           _square_size)
+from models.readers.diffusers_checks import check_sizes, header_shapes, weights_variant
+from models.readers.diffusers_dirs import (_diffusers, _load_model, _quiet_diffusers, _read_json, _square_size,
+                                           weight_files)
 from models.readers.limits import check_finite
 
 PIPELINES = ("StableDiffusionPipeline",)
@@ -157,7 +157,7 @@ def _load_text_encoder(transformers, folder: Path) -> torch.nn.Module:
         if value is not None and not (isinstance(value, int) and 0 < value <= bound):
             raise CheckpointError(f"{config_file}: {key} {value!r} is beyond any text encoder this app reads")
     variant = weights_variant(folder, TEXT_WEIGHTS)  # model.fp16.safetensors, from save_pretrained(variant="fp16")
-    files = _text_weights(folder, variant)
+    files = weight_files(folder, TEXT_WEIGHTS, variant, "the text encoder's weights")
     shapes = header_shapes(files)
     try:
         config = transformers.CLIPTextConfig.from_dict(raw)
@@ -180,34 +180,6 @@ def _load_text_encoder(transformers, folder: Path) -> torch.nn.Module:
         raise CheckpointError(f"{folder}: cannot build the CLIPTextModel ({first_line(exc)})") from exc
     check_finite(folder, encoder.state_dict())
     return encoder.float().eval()
-
-
-def _text_weights(folder: Path, variant: str | None) -> list[Path]:
-    weights, index = (folder / name for name in variant_names(TEXT_WEIGHTS, variant))
-    if weights.is_file():
-        files = [weights]
-    elif index.is_file():
-        files = [folder / n for n in sorted(set((_read_json(index).get("weight_map") or {}).values()))]
-        if not files:
-            raise CheckpointError(f"{index}: lists no weight files")
-    else:
-        pickled = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLED_SUFFIXES)
-        if pickled:
-            raise CheckpointError(f"{folder}: has only {', '.join(pickled)} weights; only safetensors weights "
-                                  f"are read, because a .bin file needs unpickling, which can run arbitrary code "
-                                  f"(re-save it with save_pretrained(..., safe_serialization=True))")
-        others = sorted(p.name for p in folder.glob("*.safetensors"))
-        found = f" (found only {', '.join(others)})" if others else ""
-        raise CheckpointError(f"{folder}: no {TEXT_WEIGHTS} (the text encoder's weights){found}")
-    for file in files:
-        if not file.is_file():
-            raise CheckpointError(f"{file}: no such file (listed in {index.name})")
-        try:
-            with open_safetensors(file) as fh:
-                fh.keys()
-        except Exception as exc:  # SafetensorError is not an OSError subclass
-            raise CheckpointError(f"{file}: damaged or truncated safetensors file ({first_line(exc)})") from exc
-    return files
 
 
 def _load_tokenizer(transformers, folder: Path):
