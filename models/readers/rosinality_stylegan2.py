@@ -18,7 +18,6 @@ import re
 import zipfile
 from pathlib import Path
 
-
 from models.contract import ModelInfo
 from models.errors import CheckpointError
 from models.families.stylegan2 import StyleGAN2Model
