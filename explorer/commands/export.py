@@ -113,6 +113,7 @@ def export_session(session, out, *, tag: str | None = None, selection: bool = Fa
     if tuple(model.latent_shape) != tuple(doc.bank.latent_shape):
         raise ValueError(f"{session}: its latents have shape {tuple(doc.bank.latent_shape)}, the model {checkpoint} "
                          f"takes {tuple(model.latent_shape)}")
+    items = _with_session_recipe(session, doc, model, items)
     provenance = ModelProvenance(name=info.name, sha256=doc.model_sha256, checkpoint=str(checkpoint),
                                  latent_shape=tuple(model.latent_shape), image_size=info.image_size,
                                  channels=info.channels, steps=getattr(model, "steps", None))
@@ -120,6 +121,22 @@ def export_session(session, out, *, tag: str | None = None, selection: bool = Fa
         summary = write_export(out, items, provenance, lambda z: decode_for_keeps(model, z), scale=scale,
                                smooth=smooth, progress=update, batch_size=batch_size, split_by=split_by)
     return {**summary, "session": str(session), "chosen": chosen}
+
+
+def _with_session_recipe(session, doc, model, items):
+    """Give ``model`` what the session's bank was decoded with (a text-to-image prompt, a StyleGAN2
+    space and ψ) and add it to each item's recipe; a prompt-arithmetic embedding, known here only
+    by its label, cannot be remade and is refused."""
+    from explorer.core.export_bank import with_model_recipe
+
+    recipe = (doc.sections.get("model") or {}).get("recipe") or {}
+    if not recipe or not hasattr(model, "apply_recipe"):
+        return items
+    if recipe.get("embedding"):
+        raise ValueError(f"{session}: its images were decoded with the prompt-arithmetic embedding "
+                         f"{recipe['embedding']!r}, which the file names but does not hold: export from the window")
+    model.apply_recipe(recipe)
+    return with_model_recipe(items, model.recipe())
 
 
 def run(args, argv) -> int:

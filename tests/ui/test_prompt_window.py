@@ -208,6 +208,18 @@ def test_a_saved_session_reopens_with_its_prompt(qtbot, config_dir, state_dir, p
     assert np.abs(image.astype(int) - thumb.astype(int)).max() <= 1
     assert dict(again.preview.state.rows)["prompt"] == "a woman"
     again.close()
+    # The export command (no window) decodes with the session's prompt too, and records it.
+    from explorer.cli import main
+
+    out = tmp_path / "exported"
+    assert main(["export", str(path), "--all", "--split-by", "none", "--out", str(out)]) == 0
+    record = json.loads((out / "metadata.jsonl").read_text().splitlines()[2])
+    assert (record["recipe"]["prompt"], record["recipe"]["negative_prompt"], record["recipe"]["guidance"]) == \
+        ("a woman", "hat", 4.0)
+    from PIL import Image
+
+    exported = np.asarray(Image.open(out / record["file_name"]).convert("RGB"))
+    assert np.abs(exported.astype(int) - thumb.astype(int)).max() <= 2
 
 
 def test_the_prompt_tab_is_there_only_for_a_text_to_image_model(qtbot, config_dir, pipeline, tiny_checkpoints):
