@@ -19,46 +19,24 @@ from pathlib import Path
 # The option types live in explorer.commands.options; the short private names
 # below are what build_parser uses.
 from explorer.commands.options import OneLineParser as _Parser
+from explorer.commands.options import UsageError, hint_options, model_hints
 from explorer.commands.options import bounded as _bounded
 from explorer.commands.options import decay as _decay
 from explorer.commands.options import device as _device
 from explorer.commands.options import device_name as _device_name
-from explorer.commands.options import int_list as _int_list
 from explorer.commands.options import name_list as _name_list
 from explorer.commands.options import non_negative_float as _non_negative_float
 from explorer.commands.options import non_negative_int as _non_negative_int
 from explorer.commands.options import positive as _positive
-from explorer.commands.options import range_ as _range
 from explorer.commands.options import seed as _seed
 from explorer.commands.options import shard as _shard
 from explorer.commands.prompt_options import add_prompt_options, prompt_from_args
 from explorer.commands.sample_conditions import add_condition_options, conditions_from_args
 
 
-class UsageError(Exception):
-    """A bad argument value, reported as one line."""
-
-
-def _hint_options() -> argparse.ArgumentParser:
-    """What a checkpoint cannot always say about itself (a TorchScript decoder)."""
-    h = argparse.ArgumentParser(add_help=False)
-    g = h.add_argument_group("model hints (only for files that cannot describe themselves, e.g. TorchScript)")
-    g.add_argument("--latent-shape", type=_int_list, default=None, metavar="D[,D...]")
-    g.add_argument("--image-size", type=_positive(int), default=None, metavar="PX")
-    g.add_argument("--channels", type=_positive(int), default=None)
-    g.add_argument("--output-range", type=_range, default=None, metavar="LOW,HIGH")
-    return h
-
-
-def model_hints(args) -> dict:
-    """The hint options that were given, as keyword arguments for the readers."""
-    keys = ("latent_shape", "image_size", "channels", "output_range")
-    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every sub-command (cheap: it imports neither torch nor Qt)."""
-    hints = _hint_options()
+    hints = hint_options()
     p = _Parser(prog="latent-explorer", description="Look inside generative models (VAE, GAN, diffusion).",
                 epilog="Without a COMMAND it opens the window: "
                        "latent-explorer [--debug] [--bank N] [CHECKPOINT | SESSION_FILE] "

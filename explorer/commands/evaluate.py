@@ -21,8 +21,6 @@ import json
 import sys
 from pathlib import Path
 
-from models.errors import CheckpointError
-
 FEATURES_HELP = ("features the distances are measured in: classifier (the bundled classifier's penultimate layer, "
                  "default), inception (Inception-v3, needs --inception PATH), or the path of any TorchScript "
                  "feature extractor")
@@ -30,10 +28,10 @@ FEATURES_HELP = ("features the distances are measured in: classifier (the bundle
 
 def add_parser(sub) -> None:
     """The ``evaluate`` sub-command's options (cheap: imports neither torch nor Qt)."""
-    from explorer.cli import _hint_options
+    from explorer.commands.options import hint_options
     from explorer.commands.options import bounded, device, positive, seed
 
-    e = sub.add_parser("evaluate", parents=[_hint_options()],
+    e = sub.add_parser("evaluate", parents=[hint_options()],
                        help="quality, diversity and mode collapse of a checkpoint or a folder of images",
                        description="Fidelity figures (FID, KID, Inception-style score, precision, recall, density, "
                                    "coverage) beside their real-vs-real floors, mode frequencies against the "
@@ -67,28 +65,13 @@ def add_parser(sub) -> None:
     e.add_argument("--card", type=Path, default=None, help="write a Markdown model card with the figures here")
 
 
-def load_model_and_classifier(checkpoint, classifier=None, device="cpu", hints=None):
-    """The model of ``checkpoint`` and a classifier of its images: (model, classifier, classifier path).
-
-    Without ``classifier`` it is the bundled one for the model's data set.
-    """
-    from explorer.commands.evaluate_inputs import load_classifier
-    from models.loading import load_latent_model, resolve_checkpoint
-
-    path = resolve_checkpoint(checkpoint)
-    model = load_latent_model(path, device, **(hints or {}))
-    clf, clf_path = load_classifier(classifier, device, model.info.dataset, owner=path)
-    if (clf.image_size, clf.channels) != (model.info.image_size, model.info.channels):
-        raise CheckpointError(f"{clf_path}: classifies {clf.image_size}px×{clf.channels} images, the model makes "
-                              f"{model.info.image_size}px×{model.info.channels}")
-    return model, clf, clf_path
-
-
 def evaluate_checkpoint(checkpoint, classifier=None, n=1000, draws=100, exemplars=3, seed=0, device="cpu",
                         progress=True, hints=None) -> dict:
     """Load the model and its classifier and compute the classifier figures (realism, modes, arithmetic)."""
     from models.evaluation import evaluate
     from models.loading import resolve_checkpoint
+
+    from explorer.commands.evaluate_inputs import load_model_and_classifier
 
     model, clf, clf_path = load_model_and_classifier(checkpoint, classifier, device, hints)
     say = (lambda s: print(s, file=sys.stderr, flush=True)) if progress else (lambda s: None)
@@ -172,7 +155,7 @@ def check_writable(path: Path) -> None:
 
 def run(args, argv) -> int:
     """``latent-explorer evaluate``: prints the report (``--json``: as one JSON document), writes what was asked."""
-    from explorer.cli import UsageError, model_hints
+    from explorer.commands.options import UsageError, model_hints
     from explorer.commands.evaluate_inputs import check_feature_file
     from explorer.commands.evaluate_runs import evaluate_checkpoint_fully, evaluate_folder
 

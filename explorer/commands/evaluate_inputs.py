@@ -39,6 +39,22 @@ def load_classifier(classifier, device: str = "cpu", dataset: str | None = None,
     return clf, path
 
 
+def load_model_and_classifier(checkpoint, classifier=None, device="cpu", hints=None):
+    """The model of ``checkpoint`` and a classifier of its images: (model, classifier, classifier path).
+
+    Without ``classifier`` it is the bundled one for the model's data set.
+    """
+    from models.loading import load_latent_model, resolve_checkpoint
+
+    path = resolve_checkpoint(checkpoint)
+    model = load_latent_model(path, device, **(hints or {}))
+    clf, clf_path = load_classifier(classifier, device, model.info.dataset, owner=path)
+    if (clf.image_size, clf.channels) != (model.info.image_size, model.info.channels):
+        raise CheckpointError(f"{clf_path}: classifies {clf.image_size}px×{clf.channels} images, the model makes "
+                              f"{model.info.image_size}px×{model.info.channels}")
+    return model, clf, clf_path
+
+
 def image_files(folder, option: str) -> list[Path]:
     """The image files under ``folder`` (recursively, sorted), or a clear error naming the option."""
     from models.data import IMAGE_SUFFIXES

@@ -109,7 +109,7 @@ def evaluate_checkpoint_fully(checkpoint, *, classifier=None, n=None, truncate=N
     from models.fidelity_report import reference_sets, evaluate_model, truncation_words
     from models.loading import resolve_checkpoint
 
-    from explorer.commands.evaluate import load_model_and_classifier
+    from explorer.commands.evaluate_inputs import load_model_and_classifier
 
     n = n or DEFAULT_N
     loaded, clf, clf_path = load_model_and_classifier(checkpoint, classifier, device, hints)

@@ -120,3 +120,24 @@ def range_(text):
     if not lo < hi:
         raise argparse.ArgumentTypeError(f"LOW must be below HIGH, got {text!r}")
     return [lo, hi]
+
+
+class UsageError(Exception):
+    """A bad argument value, reported as one line."""
+
+
+def hint_options() -> argparse.ArgumentParser:
+    """What a checkpoint cannot always say about itself (a TorchScript decoder)."""
+    h = argparse.ArgumentParser(add_help=False)
+    g = h.add_argument_group("model hints (only for files that cannot describe themselves, e.g. TorchScript)")
+    g.add_argument("--latent-shape", type=int_list, default=None, metavar="D[,D...]")
+    g.add_argument("--image-size", type=positive(int), default=None, metavar="PX")
+    g.add_argument("--channels", type=positive(int), default=None)
+    g.add_argument("--output-range", type=range_, default=None, metavar="LOW,HIGH")
+    return h
+
+
+def model_hints(args) -> dict:
+    """The hint options that were given, as keyword arguments for the readers."""
+    keys = ("latent_shape", "image_size", "channels", "output_range")
+    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}

@@ -53,10 +53,10 @@ def detect_and_read(path: str | Path, device: str = "cpu", **hints):
     path = Path(path)
     check_readable(path)  # the OS's own reason: permission denied, a symlink loop, no such file
     if path.is_dir():
-        from models.readers.diffusers_dirs import read_diffusers_dir
+        from models.readers.diffusers_folder import read_folder
 
         # Of the hints only the DDIM step count means anything to a diffusers directory.
-        return read_diffusers_dir(path, steps=hints.get("steps")).to(device)
+        return read_folder(path, steps=hints.get("steps")).to(device)
     kind = sniff(path)
     if kind == "native":
         model = _read_native(path)

@@ -73,10 +73,6 @@ def read_diffusers_dir(path: str | Path, steps: int | None = None):
         pickled-only or damaged weights, or a config that does not fit them.
     """
     path = Path(path)
-    from models.readers.text_to_image_dirs import is_text_to_image_pipeline, read_text_to_image_dir
-
-    if is_text_to_image_pipeline(path):  # its own default step count, and prompts
-        return read_text_to_image_dir(path, steps)
     steps = DEFAULT_STEPS if steps is None else int(steps)
     if (path / "model_index.json").is_file():
         return _read_pipeline(path, steps)
@@ -87,10 +83,6 @@ def read_diffusers_dir(path: str | Path, steps: int | None = None):
             return _read_unet(path, _scheduler_beside(path), steps, "UNet2DModel", path)
         if class_name == "AutoencoderKL":
             return _read_autoencoder(path)
-        if class_name == "VQModel":
-            from models.readers.diffusers_vq import read_vq_dir
-
-            return read_vq_dir(path)
         raise CheckpointError(f"{config_file}: {_unknown(class_name)}; {SUPPORTED}")
     raise CheckpointError(f"{path}: is a folder, but not a diffusers model directory (no model_index.json or "
                           f"config.json); open {KNOWN_FORMATS}, or a diffusers {PIPELINES[0]}, "
