@@ -6,8 +6,7 @@ from pathlib import Path
 
 import torch
 
-STYLE_DIM = 32
-TINY_CHANNELS = {4: 16, 8: 16, 16: 8, 32: 8}
+from tests.models.test_stylegan2 import STYLE_DIM, tiny_generator  # noqa: F401 (STYLE_DIM: the window tests read it here)
 
 
 def save_tiny_stylegan2(folder: Path, seed: int = 0) -> Path:
@@ -16,14 +15,7 @@ def save_tiny_stylegan2(folder: Path, seed: int = 0) -> Path:
     Noise strengths and activation biases start at zero in a fresh generator; they are
     made non-zero so the stored noise buffers and every bias take part in decoding.
     """
-    from models.nets.stylegan2 import Generator
-
-    torch.manual_seed(seed)
-    g = Generator(32, STYLE_DIM, 2, channels=TINY_CHANNELS)
-    with torch.no_grad():
-        for name, p in g.named_parameters():
-            if name.endswith("noise.weight") or name.endswith("activate.bias"):
-                p.normal_(0, 0.3)
+    g = tiny_generator(seed)
     path = Path(folder) / "g_ema.pt"
     torch.save({"g_ema": g.state_dict()}, path)
     return path
